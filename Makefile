@@ -1,0 +1,41 @@
+# Two commands for a new machine with only Python 3.11+ and make: `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1:8000
+
+.PHONY: install run test worker beat bench lint clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo --if-empty
+	$(BIN)/python manage.py runserver $(HOST)
+
+# Tests needing a real broker and worker (celery_worker) run in .ci/run's worker step.
+test: $(VENV)/.installed-test
+	$(BIN)/pytest -n 2 -m "not celery_worker" $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+
+# With CELERY_BROKER_URL set (e.g. redis://127.0.0.1:6379/0): a worker and the beat scheduler.
+worker: install
+	$(BIN)/celery -A crm worker --loglevel=info --concurrency=2
+
+beat: install
+	$(BIN)/celery -A crm beat --loglevel=info
+
+clean:
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles

@@ -1,0 +1,159 @@
+"""What every customers admin page shares: object permissions, service-backed saving,
+and a paginator fit for big tables."""
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import connections
+from django.db.models import QuerySet
+from django.utils.functional import cached_property
+
+from crm import permissions
+
+# Below this many rows an exact count is cheap enough on any database.
+_ESTIMATE_ABOVE = 50_000
+
+
+class EstimatedCountPaginator(Paginator):
+    """Exact counts, except an unfiltered PostgreSQL table: the planner's estimate.
+
+    COUNT(*) over millions of interactions scans the whole table on every page view;
+    pg_class.reltuples answers at once and is close enough to number the pages.
+    """
+
+    @cached_property
+    def count(self):
+        queryset = self.object_list
+        if isinstance(queryset, QuerySet) and not queryset.query.where:
+            connection = connections[queryset.db]
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+                        [queryset.model._meta.db_table],
+                    )
+                    row = cursor.fetchone()
+                if row and row[0] > _ESTIMATE_ABOVE:
+                    return int(row[0])
+        return super().count
+
+
+class BigTableMixin:
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    list_per_page = 100
+    # Facet counts run one COUNT per filter choice over the whole table.
+    show_facets = admin.ShowFacets.NEVER
+
+
+class CustomerScopedAdmin(BigTableMixin):
+    """Model permissions (from the role groups) decide what a role sees at all;
+    `object_rule` from crm.permissions decides whether this user may change this record.
+    A record the user may not change opens read-only, and a POST to it answers 403."""
+
+    object_rule = staticmethod(permissions.can_edit_customer)
+
+    def customer_of(self, obj):
+        return obj.customer
+
+    def _allowed(self, request, obj):
+        return self.object_rule(request.user, None if obj is None else self.customer_of(obj))
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and self.object_rule(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._allowed(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._allowed(request, obj)
+
+    def customer_choices(self, request, customers):
+        """Customers this user may attach a new record to (the add form's choices)."""
+        return permissions.editable_customers(request.user, customers)
+
+
+def form_values(form, *, exclude=()) -> dict:
+    """The model fields a (model) form edited, to hand to a service."""
+    skip = {"id", "DELETE", *exclude}
+    return {name: value for name, value in form.cleaned_data.items() if name not in skip}
+
+
+def adopt(obj, created) -> None:
+    """Make the admin's unsaved `obj` the record a create service just made.
+
+    The admin keeps using its own instance after save_model (log entry, redirect).
+    """
+    obj.pk = created.pk
+    obj._state.adding = False
+    obj.refresh_from_db()
+
+
+def save_formset_through(request, formset, *, create, update, delete=None) -> None:
+    """Save an inline formset row by row through services instead of formset.save().
+
+    create(parent, user, values), update(instance, user, values), delete(instance).
+    Fills new_objects/changed_objects/deleted_objects, which the admin's change
+    message reads.
+    """
+    parent = formset.instance
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+    for form in formset.forms:
+        # View-only rows never report a change (the admin's inline form sees to that).
+        if not hasattr(form, "cleaned_data") or not form.has_changed():
+            continue
+        instance = form.instance
+        if formset.can_delete and formset._should_delete_form(form):
+            if instance.pk:
+                (delete or (lambda obj: obj.delete()))(instance)
+                formset.deleted_objects.append(instance)
+            continue
+        values = form_values(form, exclude=[formset.fk.name])
+        if instance.pk:
+            update(instance, request.user, values)
+            formset.changed_objects.append((instance, form.changed_data))
+        else:
+            created = create(parent, request.user, values)
+            form.instance = created
+            formset.new_objects.append(created)
+
+
+class ParentScopedInline(admin.TabularInline):
+    """An inline under a customer: editable when the user may edit that customer."""
+
+    extra = 0
+
+    def _allowed(self, request, obj):
+        user = request.user
+        if obj is None:
+            return permissions.can_create_customer(user)
+        return permissions.can_edit_customer(user, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and self._allowed(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._allowed(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._allowed(request, obj)
+
+
+class HistoryRevertGuard:
+    """django-simple-history saves a "revert" POST for anyone who may view the history.
+
+    Reverting is a change: refuse it unless the user may change the current record.
+    """
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            current = self.get_object(request, object_id)
+            if current is None or not self.has_change_permission(request, current):
+                raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def revert_disabled(self, request, obj=None):
+        current = self.get_object(request, obj.pk) if obj is not None else None
+        return super().revert_disabled(request, obj) or not self.has_change_permission(
+            request, current
+        )

@@ -1,0 +1,77 @@
+"""Reads of customers and what hangs off them, with their joins built once.
+
+The admin, the API and tasks start from these querysets, so a list never issues a
+query per row: every relation a list shows is joined here.
+"""
+
+from django.db.models import Q, QuerySet
+from django.utils.text import smart_split, unescape_string_literal
+
+from .models import Contact, Customer, Interaction, Product, Subscription
+
+# The stored engagement result is a reverse one-to-one (`customer.engagement`, may be
+# missing); joining it here costs nothing on a page and saves one query per row.
+_CUSTOMER_RELATIONS = ("owner", "engagement")
+
+
+def customer_list(*, include_archived: bool = False) -> QuerySet[Customer]:
+    """Customers with their owner and stored engagement joined; archived ones hidden by default."""
+    customers = Customer.objects.select_related(*_CUSTOMER_RELATIONS)
+    return customers if include_archived else customers.unarchived()
+
+
+def customer_get(*, pk, include_archived: bool = True) -> Customer:
+    """One customer by id (raises Customer.DoesNotExist). Archived ones are found by default."""
+    return customer_list(include_archived=include_archived).get(pk=pk)
+
+
+def customer_search(customers: QuerySet[Customer], *, term: str) -> QuerySet[Customer]:
+    """Narrow customers to those matching every word of `term`.
+
+    A word matches the customer's name, e-mail or external id, or the first name, last
+    name or e-mail of one of its contacts. Contacts are matched with an IN subquery
+    (the database scans contacts once, not once per customer), so a customer with
+    several matching contacts is listed once, without DISTINCT.
+    Quoted phrases ("Acme Rockets") count as one word.
+    """
+    for word in smart_split(term or ""):
+        if word[0] in "\"'" and word[0] == word[-1] and len(word) > 1:
+            word = unescape_string_literal(word)
+        if not word:
+            continue
+        contacts = Contact.objects.filter(
+            Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word)
+        )
+        customers = customers.filter(
+            Q(name__icontains=word)
+            | Q(email__icontains=word)
+            | Q(external_id__icontains=word)
+            | Q(pk__in=contacts.values("customer_id"))
+        )
+    return customers
+
+
+def contact_list(*, customer: Customer | int | None = None) -> QuerySet[Contact]:
+    contacts = Contact.objects.select_related("customer")
+    return contacts if customer is None else contacts.filter(customer=customer)
+
+
+def product_list(*, active_only: bool = False) -> QuerySet[Product]:
+    products = Product.objects.all()
+    return products.filter(is_active=True) if active_only else products
+
+
+def subscription_list(*, customer: Customer | int | None = None) -> QuerySet[Subscription]:
+    subscriptions = Subscription.objects.select_related("customer", "product")
+    return subscriptions if customer is None else subscriptions.filter(customer=customer)
+
+
+def interaction_list(*, customer: Customer | int | None = None) -> QuerySet[Interaction]:
+    """Interactions newest first, with customer, contact and author joined."""
+    interactions = Interaction.objects.select_related("customer", "contact", "created_by")
+    return interactions if customer is None else interactions.filter(customer=customer)
+
+
+def interactions_latest(*, customer: Customer | int, limit: int = 20) -> QuerySet[Interaction]:
+    """The customer's latest interactions, newest first (bounded, for the customer page)."""
+    return interaction_list(customer=customer).order_by("-occurred_at", "-id")[:limit]

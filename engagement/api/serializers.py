@@ -1,0 +1,83 @@
+"""Serializers of the engagement API: rule sets, the live evaluation, recompute and segments."""
+
+from rest_framework import serializers
+
+from engagement.models.results import CustomerType, Status
+from engagement.models.rules import RuleSet
+
+THRESHOLDS = RuleSet.THRESHOLD_FIELDS
+
+
+class RuleSetSerializer(serializers.ModelSerializer):
+    """The active rule set (read); `version` grows by one with every change."""
+
+    class Meta:
+        model = RuleSet
+        fields = ["version", *THRESHOLDS, "created_at", "created_by"]
+        read_only_fields = fields
+
+
+class RuleSetChangeSerializer(serializers.ModelSerializer):
+    """PATCH: any subset of the thresholds; the others keep the active version's values."""
+
+    class Meta:
+        model = RuleSet
+        fields = list(THRESHOLDS)
+        extra_kwargs = {name: {"required": False} for name in THRESHOLDS}
+
+    def validate(self, attrs):
+        unknown = sorted(set(self.initial_data) - set(THRESHOLDS)) if self.initial_data else []
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown rule."] for name in unknown})
+        if not attrs:
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Give at least one rule to change."]}
+            )
+        return attrs
+
+
+class AsOfQuerySerializer(serializers.Serializer):
+    as_of = serializers.DateField(
+        required=False,
+        allow_null=True,
+        input_formats=["%Y-%m-%d"],
+        help_text="Evaluate as of this day (YYYY-MM-DD); default today in the site's time zone.",
+    )
+
+
+class LiveEngagementSerializer(serializers.Serializer):
+    customer = serializers.IntegerField(help_text="The customer's id.")
+    as_of = serializers.DateField()
+    status = serializers.ChoiceField(choices=Status.choices)
+    types = serializers.ListField(child=serializers.ChoiceField(choices=CustomerType.choices))
+    reactivated = serializers.BooleanField()
+    score = serializers.IntegerField(allow_null=True)
+    reasons = serializers.JSONField(
+        help_text="One line per rule: why the customer has this status and each type, or not."
+    )
+    metrics = serializers.JSONField(help_text="The figures behind the result, as of the day.")
+
+
+class RecomputeRequestSerializer(serializers.Serializer):
+    as_of = serializers.DateField(
+        required=False,
+        allow_null=True,
+        input_formats=["%Y-%m-%d"],
+        help_text="Recompute as of this day (YYYY-MM-DD); default today.",
+    )
+
+
+class RecomputeResponseSerializer(serializers.Serializer):
+    task_id = serializers.CharField(allow_null=True)
+    status = serializers.ChoiceField(
+        choices=["done", "queued"],
+        help_text="done: ran in-process (no broker), summary given; queued: a worker runs it.",
+    )
+    summary = serializers.JSONField(allow_null=True)
+
+
+class SegmentsSerializer(serializers.Serializer):
+    total = serializers.IntegerField(help_text="Current (unarchived) customers counted.")
+    unclassified = serializers.IntegerField(help_text="Customers not yet recomputed.")
+    by_status = serializers.DictField(child=serializers.IntegerField())
+    by_type = serializers.DictField(child=serializers.IntegerField())

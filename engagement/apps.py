@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class EngagementConfig(AppConfig):
+    name = "engagement"
+    verbose_name = "Engagement"
+
+    def ready(self):
+        from . import schedules, subscribers
+
+        subscribers.connect()
+        # --- customer success workflow (helper D) ---
+        from . import workflow_subscribers, workflow_tasks  # noqa: F401  (registers the tasks)
+
+        workflow_subscribers.connect()
+        # --- end workflow ---
+        post_migrate.connect(
+            schedules.ensure_schedules_after_migrate,
+            sender=self,
+            dispatch_uid="engagement.ensure_schedules",
+        )

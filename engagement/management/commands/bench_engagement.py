@@ -1,0 +1,202 @@
+"""python manage.py bench_engagement --customers N [--interactions-per-customer K]
+
+Fills a scratch database (SQLite: /tmp/crm_bench.sqlite3; PostgreSQL: database crm_bench on
+the DATABASE_URL server), migrates it, generates histories with set-based SQL, then times
+(a) the full recompute and (b) the floor: one raw SQL aggregate reading the same
+per-customer figures. Prints one JSON line. The scratch run is a child process pointed at
+the scratch database, so the configured database is never touched.
+"""
+
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import connection, transaction
+from django.utils import timezone
+
+CHILD = "CRM_BENCH_CHILD"
+SQLITE_PATH = "/tmp/crm_bench.sqlite3"
+KINDS = [
+    ("login", "inbound"),
+    ("feature_use", "inbound"),
+    ("purchase", "inbound"),
+    ("support", "inbound"),
+    ("email", "outbound"),
+    ("email", "inbound"),
+    ("login", "inbound"),
+    ("meeting", "outbound"),
+    ("note", "outbound"),
+    ("webinar", "inbound"),
+    ("refund", "inbound"),
+    ("call", "inbound"),
+    ("visit", "inbound"),
+]
+
+
+class Command(BaseCommand):
+    help = "Benchmark the engagement recompute against one SQL aggregate (scratch database)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--customers", type=int, required=True)
+        parser.add_argument("--interactions-per-customer", type=int, default=20)
+
+    def handle(self, *args, customers, interactions_per_customer, **options):
+        if os.environ.get(CHILD):
+            self.stdout.write(json.dumps(self.run(customers, interactions_per_customer)))
+            return
+        env = {**os.environ, CHILD: "1", "DATABASE_URL": self.scratch_url()}
+        command = [
+            sys.executable,
+            str(Path(sys.argv[0]).resolve()),
+            "bench_engagement",
+            f"--customers={customers}",
+            f"--interactions-per-customer={interactions_per_customer}",
+        ]
+        subprocess.run(command, env=env, check=True)
+
+    def scratch_url(self) -> str:
+        if connection.vendor == "sqlite":
+            for suffix in ("", "-wal", "-shm"):
+                Path(SQLITE_PATH + suffix).unlink(missing_ok=True)
+            return f"sqlite:///{SQLITE_PATH}"
+        with connection.cursor() as cursor:
+            cursor.execute("DROP DATABASE IF EXISTS crm_bench")
+            cursor.execute("CREATE DATABASE crm_bench")
+        url = urlsplit(os.environ["DATABASE_URL"])
+        return urlunsplit(url._replace(path="/crm_bench"))
+
+    # --- in the child, on the scratch database -------------------------------------------
+
+    def run(self, customers: int, per_customer: int) -> dict:
+        call_command("migrate", verbosity=0)
+        self.fill(customers, per_customer)
+        from engagement.figures import Bounds, interaction_aggregate_sql, subscription_aggregate_sql
+        from engagement.rules import active_rules
+        from engagement.services.live import engagement_evaluate
+        from engagement.services.recompute import engagement_recompute
+
+        rules = active_rules()
+        today = timezone.localdate()
+        started = time.perf_counter()
+        engagement_recompute(as_of=today)
+        recompute_s = time.perf_counter() - started
+
+        params = Bounds.of(rules, today).params(rules)
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            for sql in (
+                interaction_aggregate_sql("1 = 1"),
+                subscription_aggregate_sql("1 = 1"),
+            ):
+                cursor.execute(sql, params)
+                while cursor.fetchmany(10_000):
+                    pass
+        floor_s = time.perf_counter() - started
+
+        ids = random.Random(1).sample(range(1, customers + 1), min(50, customers))
+        timings = []
+        for pk in ids:
+            t = time.perf_counter()
+            engagement_evaluate(customer_id=pk, as_of=today)
+            timings.append((time.perf_counter() - t) * 1000)
+        timings.sort()
+        return {
+            "database": connection.vendor,
+            "customers": customers,
+            "interactions": customers * per_customer,
+            "recompute_s": round(recompute_s, 2),
+            "floor_s": round(floor_s, 2),
+            "ratio": round(recompute_s / floor_s, 2) if floor_s else None,
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "single_customer_ms": round(timings[len(timings) // 2], 2),
+        }
+
+    def fill(self, customers: int, per_customer: int) -> None:
+        pg = connection.vendor == "postgresql"
+        now = timezone.now()
+        stored_now = connection.ops.adapt_datetimefield_value(now)
+        cases = " ".join(f"WHEN {i} THEN '{k}'" for i, (k, _) in enumerate(KINDS))
+        dirs = " ".join(f"WHEN {i} THEN '{d}'" for i, (_, d) in enumerate(KINDS))
+        n = len(KINDS)
+        with transaction.atomic(), connection.cursor() as cursor:
+            if pg:
+                seq = "generate_series(1, %s) AS s(n)"
+                since = "(%s::date - ((n * 37) %% 900))"
+                cursor.execute(
+                    f"""INSERT INTO customers_customer (id, name, kind, email, phone, country,
+                        industry, customer_since, external_id, created_at, updated_at)
+                        SELECT n, 'Bench ' || n, 'company', '', '', 'DE', 'Retail', {since},
+                        '', %s, %s FROM {seq}""",
+                    [now.date(), stored_now, stored_now, customers],
+                )
+                cursor.execute(
+                    "SELECT setval(pg_get_serial_sequence('customers_customer', 'id'), %s)",
+                    [customers],
+                )
+                kind_expr = f"(s.n * 7 + k.k * 5) %% {n}"
+                cursor.execute(
+                    f"""INSERT INTO customers_interaction (customer_id, kind, direction,
+                        occurred_at, amount, subject, notes, external_id, created_at)
+                        SELECT s.n, CASE {kind_expr} {cases} END, CASE {kind_expr} {dirs} END,
+                        %s - (((s.n * 31 + k.k * 17) %% 400) * interval '1 day')
+                           - (((s.n + k.k) %% 86400) * interval '1 second'),
+                        CASE WHEN {kind_expr} IN (2, 10) THEN 10 + (s.n %% 90) END,
+                        '', '', '', %s
+                        FROM generate_series(1, %s) AS s(n),
+                             generate_series(1, %s) AS k(k)""",
+                    [now, stored_now, customers, per_customer],
+                )
+            else:
+                cursor.execute(
+                    """WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq
+                       WHERE n < %s)
+                       INSERT INTO customers_customer (id, name, kind, email, phone, country,
+                       industry, customer_since, external_id, created_at, updated_at)
+                       SELECT n, 'Bench ' || n, 'company', '', '', 'DE', 'Retail',
+                       date(%s, '-' || ((n * 37) %% 900) || ' days'), '', %s, %s FROM seq""",
+                    [customers, now.date().isoformat(), stored_now, stored_now],
+                )
+                kind_expr = f"((s.n * 7 + k.k * 5) %% {n})"
+                stamp = "%Y-%m-%d %H:%M:%S"
+                sql_stamp = stamp.replace("%", "%%")
+                cursor.execute(
+                    f"""WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq
+                        WHERE n < %s),
+                        ks(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM ks WHERE k < %s)
+                        INSERT INTO customers_interaction (customer_id, kind, direction,
+                        occurred_at, amount, subject, notes, external_id, created_at)
+                        SELECT s.n, CASE {kind_expr} {cases} END, CASE {kind_expr} {dirs} END,
+                        strftime('{sql_stamp}', %s,
+                                 '-' || ((s.n * 31 + k.k * 17) %% 400) || ' days',
+                                 '-' || ((s.n + k.k) %% 86400) || ' seconds'),
+                        CASE WHEN {kind_expr} IN (2, 10) THEN 10 + (s.n %% 90) END,
+                        '', '', '', %s FROM seq s, ks k""",
+                    [customers, per_customer, now.strftime(stamp), stored_now],
+                )
+            # Subscriptions for every fifth customer, half of them to a service.
+            cursor.execute(
+                """INSERT INTO customers_product (name, sku, kind, price, currency, is_active)
+                   VALUES ('Bench product', 'BENCH-P', 'product', 49, 'EUR', %s),
+                          ('Bench service', 'BENCH-S', 'service', 99, 'EUR', %s)""",
+                [True, True],
+            )
+            cursor.execute("SELECT id, kind FROM customers_product WHERE sku LIKE 'BENCH-%%'")
+            product_ids = dict((kind, pk) for pk, kind in cursor.fetchall())
+            cursor.execute(
+                """INSERT INTO customers_subscription (customer_id, product_id, status, started_at,
+                   amount, "interval", external_id, created_at, updated_at)
+                   SELECT id, CASE WHEN id %% 10 = 0 THEN %s ELSE %s END, 'active',
+                   customer_since, 49, 'month', '', %s, %s
+                   FROM customers_customer WHERE id %% 5 = 0""",
+                [product_ids["service"], product_ids["product"], stored_now, stored_now],
+            )
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")

@@ -1,0 +1,1 @@
+"""Engagement services: rule changes, the whole-base recompute and preview, the live evaluation."""

@@ -1,0 +1,320 @@
+"""The whole-base recompute (stored results, history) and the rule preview (nothing written).
+
+Figures come from set-based SQL per batch of customer ids (engagement.figures); each row is
+classified by engagement.classification.classify (the one statement of the rules), streamed:
+only one batch is ever held in Python, so memory stays flat whatever the customer count.
+
+Each batch is one transaction: upsert of its results plus its history rows. A crash leaves
+finished batches new and unfinished ones as they were, never a half-written batch. The whole
+run holds engagement.locks.recompute_lock, so two recomputes cannot interleave.
+
+RFM scores are quintiles (NTILE(5)) across every stored result, set by one UPDATE after a
+full recompute; a partial recompute (customer_ids) keeps the stored ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from customers.models import Customer
+from engagement.classification import classify
+from engagement.figures import batch_figures
+from engagement.locks import recompute_lock
+from engagement.models.results import CustomerType, EngagementResult, StatusHistory, TypeChange
+from engagement.rules import Rules, active_rule_set
+
+BATCH_SIZE = 5_000
+# Sparse ids (a partial recompute) are grouped into ranges no wider than this.
+MAX_GAP = 1_000
+
+FIGURE_FIELDS = (
+    "last_activity_on",
+    "prev_activity_on",
+    "first_window_activity_on",
+    "last_purchase_on",
+    "first_purchase_on",
+    "loyal_purchases",
+    "support_interactions",
+    "contact_interactions",
+    "activity_365",
+    "channels_90",
+    "revenue_365",
+    "live_product_subscriptions",
+    "live_service_subscriptions",
+    "oldest_live_subscription_on",
+    "mrr",
+)
+TYPE_FIELDS = EngagementResult.TYPE_FIELDS
+
+
+_COLUMNS = [
+    "customer_id",
+    "status",
+    "reactivated",
+    *TYPE_FIELDS.values(),
+    "score",
+    "days_since_activity",
+    *FIGURE_FIELDS,
+    "rule_set_id",
+    "as_of",
+    "computed_at",
+]
+# One statement for both databases (SQLite >= 3.24 and PostgreSQL speak ON CONFLICT); r/f/m
+# scores are left to the RFM pass. Raw, because the ORM's bulk upsert is limited to a few
+# dozen rows per statement on SQLite and builds a model instance per row.
+_NEW_ONLY = ["r_score", "f_score", "m_score"]  # 1 until the RFM pass ranks the customer
+UPSERT_SQL = (
+    f"INSERT INTO {EngagementResult._meta.db_table} ({', '.join(_COLUMNS + _NEW_ONLY)}) "
+    f"VALUES ({', '.join(['%s'] * (len(_COLUMNS) + len(_NEW_ONLY)))}) "
+    "ON CONFLICT (customer_id) DO UPDATE SET "
+    + ", ".join(f"{col} = excluded.{col}" for col in _COLUMNS[1:])
+)
+
+
+def _adapter():
+    """Plain values for the raw upsert: SQLite stores dates and decimals as text."""
+    if connection.vendor != "sqlite":
+        return lambda value: value
+
+    def adapt(value):
+        if isinstance(value, dt.date | Decimal):
+            return str(value)
+        return value
+
+    return adapt
+
+
+HISTORY_SQL = (
+    f"INSERT INTO {StatusHistory._meta.db_table} "
+    "(customer_id, from_status, to_status, as_of, changed_at, rule_set_id) "
+    "VALUES (%s, %s, %s, %s, %s, %s)"
+)
+TYPE_CHANGE_SQL = (
+    f"INSERT INTO {TypeChange._meta.db_table} "
+    "(customer_id, customer_type, gained, as_of, changed_at, rule_set_id) "
+    "VALUES (%s, %s, %s, %s, %s, %s)"
+)
+
+
+class RecomputeSummary(dict):
+    """What a recompute did, as plain JSON-able values (a dict; keys readable as attributes).
+
+    customers, changed, by_status {status: n}, by_type {type: n}, moves {"from->to": n}
+    ("" is a customer without a stored result before), type_moves {"+type"/"-type": n},
+    as_of (ISO date), rule_version, seconds.
+    """
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError as error:
+            raise AttributeError(name) from error
+
+
+@dataclass
+class PreviewSummary:
+    """How many customers a rule change would move, and a sample of them; nothing written."""
+
+    as_of: dt.date
+    customers: int = 0
+    status_moves: list[dict] = field(default_factory=list)  # from_status, to_status, count, samples
+    type_moves: list[dict] = field(default_factory=list)  # type, gained, count, samples
+
+
+def _ranges(customer_ids, batch_size):
+    """(lo, hi, wanted ids or None) batches over the given ids, or over every customer."""
+    if customer_ids is None:
+        bounds = Customer.objects.order_by().values_list("pk", flat=True)
+        first = bounds.order_by("pk").first()
+        last = bounds.order_by("-pk").first()
+        if first is None:
+            return
+        for lo in range(first, last + 1, batch_size):
+            yield lo, min(lo + batch_size - 1, last), None
+        return
+    ids = sorted({int(pk) for pk in customer_ids})
+    start = 0
+    for i in range(1, len(ids) + 1):
+        if i == len(ids) or ids[i] - ids[i - 1] > MAX_GAP or ids[i] - ids[start] >= batch_size:
+            chunk = ids[start:i]
+            yield chunk[0], chunk[-1], set(chunk)
+            start = i
+
+
+def engagement_recompute(
+    *, as_of: dt.date | None = None, customer_ids=None, progress=None, batch_size=BATCH_SIZE
+) -> RecomputeSummary:
+    """Recompute and store every customer's result (or just `customer_ids`) as of `as_of`.
+
+    `progress(done_customers, total_customers)` is called after each committed batch.
+    """
+    started = timezone.now()
+    as_of = as_of or timezone.localdate()
+    rule_set = active_rule_set()
+    rules = Rules.from_rule_set(rule_set)
+    by_status, by_type, moves, type_moves = Counter(), Counter(), Counter(), Counter()
+    customers = changed = 0
+    total = Customer.objects.count() if customer_ids is None else len(set(customer_ids))
+    with recompute_lock():
+        for lo, hi, wanted in _ranges(customer_ids, batch_size):
+            n, c = _recompute_batch(
+                lo, hi, wanted, rules, rule_set, as_of, by_status, by_type, moves, type_moves
+            )
+            customers += n
+            changed += c
+            if progress:
+                progress(customers, total)
+        if customer_ids is None:
+            _store_rfm()
+    return RecomputeSummary(
+        customers=customers,
+        changed=changed,
+        by_status=dict(by_status),
+        by_type=dict(by_type),
+        moves={f"{a}->{b}": n for (a, b), n in sorted(moves.items())},
+        type_moves=dict(type_moves),
+        as_of=as_of.isoformat(),
+        rule_version=rule_set.version,
+        seconds=round((timezone.now() - started).total_seconds(), 3),
+    )
+
+
+def _recompute_batch(lo, hi, wanted, rules, rule_set, as_of, by_status, by_type, moves, tmoves):
+    now = timezone.now()
+    stored_now = connection.ops.adapt_datetimefield_value(now)
+    stored_as_of = connection.ops.adapt_datefield_value(as_of)
+    adapt = _adapter()
+    with transaction.atomic():
+        rows = batch_figures(lo, hi, rules, as_of)
+        if wanted is not None:
+            rows = [(pk, f) for pk, f in rows if pk in wanted]
+        old = {
+            row[0]: row[1:]
+            for row in EngagementResult.objects.filter(customer_id__gte=lo, customer_id__lte=hi)
+            .order_by()
+            .values_list("customer_id", "status", *TYPE_FIELDS.values())
+        }
+        results, history, type_changes = [], [], []
+        changed = 0
+        for pk, figures in rows:
+            c = classify(figures, rules, as_of, explain=False)
+            by_status[c.status] += 1
+            flags = {name: code in c.types for code, name in TYPE_FIELDS.items()}
+            for code in c.types:
+                by_type[code] += 1
+            results.append(
+                (
+                    pk,
+                    c.status,
+                    c.reactivated,
+                    *flags.values(),
+                    c.score,
+                    c.days_since_activity,
+                    *(adapt(getattr(figures, name)) for name in FIGURE_FIELDS),
+                    rule_set.pk,
+                    stored_as_of,
+                    stored_now,
+                    1,
+                    1,
+                    1,
+                )
+            )
+            before = old.get(pk)
+            old_status = before[0] if before else ""
+            old_types = (
+                {code for code, held in zip(TYPE_FIELDS, before[1:], strict=True) if held}
+                if before
+                else set()
+            )
+            new_types = set(c.types)
+            if old_status != c.status:
+                moves[(old_status, c.status)] += 1
+                history.append((pk, old_status, c.status, stored_as_of, stored_now, rule_set.pk))
+            for code, gained in [(t, True) for t in new_types - old_types] + [
+                (t, False) for t in old_types - new_types
+            ]:
+                tmoves[("+" if gained else "-") + code] += 1
+                type_changes.append((pk, code, gained, stored_as_of, stored_now, rule_set.pk))
+            if old_status != c.status or old_types != new_types:
+                changed += 1
+        with connection.cursor() as cursor:
+            for sql, values in (
+                (UPSERT_SQL, results),
+                (HISTORY_SQL, history),
+                (TYPE_CHANGE_SQL, type_changes),
+            ):
+                if values:
+                    cursor.executemany(sql, values)
+    return len(rows), changed
+
+
+RFM_SQL = """
+    UPDATE {table} SET r_score = q.r, f_score = q.f, m_score = q.m
+    FROM (
+      SELECT customer_id,
+        NTILE(5) OVER (ORDER BY (last_activity_on IS NULL) DESC, days_since_activity DESC,
+                       customer_id) AS r,
+        NTILE(5) OVER (ORDER BY activity_365, customer_id) AS f,
+        NTILE(5) OVER (ORDER BY revenue_365, customer_id) AS m
+      FROM {table}
+    ) q
+    WHERE q.customer_id = {table}.customer_id
+      AND ({table}.r_score <> q.r OR {table}.f_score <> q.f OR {table}.m_score <> q.m)
+"""
+
+
+def _store_rfm() -> None:
+    """R, F and M (1-5) as quintiles of recency, activity in 365 days and revenue in 365 days."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(RFM_SQL.format(table=EngagementResult._meta.db_table))
+
+
+def engagement_preview(
+    *, rules: Rules, as_of: dt.date | None = None, sample_size: int = 10, batch_size=BATCH_SIZE
+) -> PreviewSummary:
+    """Who would move if `rules` replaced the active rules, as of `as_of`. Writes nothing."""
+    as_of = as_of or timezone.localdate()
+    current = Rules.from_rule_set(active_rule_set())
+    status_moves: dict[tuple, list] = defaultdict(lambda: [0, []])
+    type_moves: dict[tuple, list] = defaultdict(lambda: [0, []])
+    customers = 0
+    for lo, hi, _ in _ranges(None, batch_size):
+        before = batch_figures(lo, hi, current, as_of)
+        after = batch_figures(lo, hi, rules, as_of)
+        for (pk, f_old), (_pk, f_new) in zip(before, after, strict=True):
+            customers += 1
+            old = classify(f_old, current, as_of, explain=False)
+            new = classify(f_new, rules, as_of, explain=False)
+            if old.status != new.status:
+                _count(status_moves[(old.status, new.status)], pk, sample_size)
+            for code in set(new.types) - set(old.types):
+                _count(type_moves[(code, True)], pk, sample_size)
+            for code in set(old.types) - set(new.types):
+                _count(type_moves[(code, False)], pk, sample_size)
+    order = {code: i for i, code in enumerate(CustomerType.values)}
+    return PreviewSummary(
+        as_of=as_of,
+        customers=customers,
+        status_moves=[
+            {"from_status": a, "to_status": b, "count": n, "samples": s}
+            for (a, b), (n, s) in sorted(status_moves.items(), key=lambda kv: -kv[1][0])
+        ],
+        type_moves=[
+            {"type": t, "gained": g, "count": n, "samples": s}
+            for (t, g), (n, s) in sorted(
+                type_moves.items(), key=lambda kv: (order[kv[0][0]], kv[0][1])
+            )
+        ],
+    )
+
+
+def _count(slot, pk, sample_size):
+    slot[0] += 1
+    if len(slot[1]) < sample_size:
+        slot[1].append(pk)

@@ -1,0 +1,83 @@
+"""Celery tasks of the engagement engine: thin, primitive arguments, one service call each.
+
+Without CELERY_BROKER_URL they run in-process at once (see crm/settings/base.py).
+"""
+
+import datetime as dt
+
+from celery import shared_task
+
+# A refresh message carries at most this many ids: a bulk import of 100,000 customers'
+# interactions becomes small tasks a worker can retry one by one.
+REFRESH_CHUNK = 5_000
+
+
+@shared_task(name="engagement.tasks.refresh_customers")
+def refresh_customers(customer_ids: list[int]) -> dict:
+    """Recompute the stored result of these customers (a write elsewhere changed them)."""
+    from engagement.services.recompute import engagement_recompute
+
+    summary = _summary(engagement_recompute(customer_ids=list(customer_ids)))
+    # --- alerts after every recompute (helper D): same task, so a redelivery redoes both ---
+    from engagement.services.alerts import alerts_evaluate
+
+    summary["alerts"] = alerts_evaluate(customer_ids=list(customer_ids))["alerts"]
+    # --- end alerts ---
+    return summary
+
+
+@shared_task(name="engagement.tasks.recompute_all")
+def recompute_all(as_of: str | None = None) -> dict:
+    """Recompute every customer (the nightly schedule, and after a rule change)."""
+    from engagement.services.recompute import engagement_recompute
+
+    day = dt.date.fromisoformat(as_of) if as_of else None
+    summary = _summary(engagement_recompute(as_of=day))
+    # --- alerts after every recompute (helper D) ---
+    from engagement.services.alerts import alerts_evaluate
+
+    summary["alerts"] = alerts_evaluate()["alerts"]
+    # --- end alerts ---
+    return summary
+
+
+def enqueue_refresh(customer_ids) -> int:
+    """Queue refresh_customers for these ids once the current transaction commits.
+
+    Answers how many customers were queued. Callers pass ids, never instances, so the
+    task reads committed rows whatever worker runs it.
+    """
+    from django.db import transaction
+
+    ids = sorted({int(pk) for pk in customer_ids})
+    for start in range(0, len(ids), REFRESH_CHUNK):
+        chunk = ids[start : start + REFRESH_CHUNK]
+        # robust: the write that asked for the refresh has committed and must not look
+        # failed; a refresh that fails is logged and the nightly recompute catches up.
+        transaction.on_commit(lambda chunk=chunk: refresh_customers.delay(chunk), robust=True)
+    return len(ids)
+
+
+def enqueue_recompute_all(as_of: dt.date | None = None) -> None:
+    """Queue a full recompute once the current transaction commits."""
+    from django.db import transaction
+
+    day = as_of.isoformat() if as_of else None
+    transaction.on_commit(lambda: recompute_all.delay(day), robust=True)
+
+
+def _summary(summary) -> dict:
+    # A result backend stores the return value as JSON: keep only plain values.
+    if isinstance(summary, dict):
+        return {key: value for key, value in summary.items() if _plain(value)}
+    return {"summary": str(summary)}
+
+
+def _plain(value) -> bool:
+    if isinstance(value, str | int | float | bool) or value is None:
+        return True
+    if isinstance(value, list | tuple):
+        return all(_plain(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False

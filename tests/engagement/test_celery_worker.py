@@ -1,0 +1,302 @@
+"""The workflow on a real Celery worker: a `celery -A crm worker` subprocess on a real broker.
+
+.ci/run sets CRM_CELERY_WORKER_BROKER (Redis) and DATABASE_URL (PostgreSQL) and runs these with
+`-m celery_worker`; plain `make test` deselects them. The worker reaches the test database
+through DATABASE_URL built from this test's connection, so the database must be one another
+process can open: PostgreSQL, or a SQLite file (an in-memory SQLite test database cannot be).
+Each test uses a queue of its own, so no other worker on the same broker takes its tasks.
+"""
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from customers.models import Customer, Interaction
+from engagement.defaults import install_defaults
+from engagement.models.results import EngagementResult, StatusHistory, TypeChange
+from engagement.models.workflow import ActionPlan, Alert, AlertRule, Playbook, PlaybookStep
+from tests.api.conftest import client_for
+from tests.factories import UserFactory
+
+BROKER = os.environ.get("CRM_CELERY_WORKER_BROKER", "")
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = [
+    pytest.mark.celery_worker,
+    pytest.mark.skipif(not BROKER, reason="needs CRM_CELERY_WORKER_BROKER (a real broker)"),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+        return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    name = str(db["NAME"])
+    if name == ":memory:" or name.startswith("file:") or "mode=memory" in name:
+        pytest.skip("the worker cannot open an in-memory SQLite test database: run on PostgreSQL")
+    return f"sqlite:///{name}"
+
+
+class Worker:
+    """One `celery -A crm worker` process consuming a queue of its own."""
+
+    def __init__(self, queue: str):
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "crm.settings.local",
+            "DATABASE_URL": _database_url(),
+            "CELERY_BROKER_URL": BROKER,
+            "CELERY_RESULT_BACKEND": BROKER,
+            "DJANGO_CONN_MAX_AGE": "0",
+        }
+        celery = Path(sys.executable).with_name("celery")
+        self.process = subprocess.Popen(
+            [
+                str(celery),
+                "-A",
+                "crm",
+                "worker",
+                "--pool=solo",
+                "-Q",
+                queue,
+                "-n",
+                f"{queue}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--loglevel=warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def kill(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def broker_app():
+    from crm.celery import app
+
+    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager", "result_backend")}
+    app.conf.update(broker_url=BROKER, task_always_eager=False, result_backend=BROKER)
+    queue = f"crm-test-{uuid.uuid4().hex[:10]}"
+    workers = []
+
+    def start():
+        worker = Worker(queue)
+        workers.append(worker)
+        return worker
+
+    def send(name, **kwargs):
+        return app.send_task(name, kwargs=kwargs, queue=queue)
+
+    try:
+        yield start, send
+    finally:
+        for worker in workers:
+            worker.stop()
+        with app.connection_for_write() as conn:
+            conn.default_channel.queue_delete(queue)
+        app.conf.update(saved)
+
+
+@pytest.fixture
+def defaults():
+    # A transactional test starts from flushed tables: the shipped playbooks and rules again.
+    install_defaults(Playbook, PlaybookStep, AlertRule)
+
+
+@pytest.fixture
+def quiet_events(monkeypatch):
+    """Ingest without the in-process refreshes the events would run: the worker does the work."""
+    monkeypatch.setattr("engagement.subscribers.enqueue_refresh", lambda ids: 0)
+    monkeypatch.setattr("engagement.workflow_subscribers.enqueue_evaluate", lambda *a, **k: None)
+
+
+def _snapshot() -> dict:
+    """Everything a recompute and an evaluation store, without timestamps of the run."""
+    results = list(
+        EngagementResult.objects.order_by("customer_id").values_list(
+            "customer_id",
+            "status",
+            "reactivated",
+            *EngagementResult.TYPE_FIELDS.values(),
+            "score",
+            "last_activity_on",
+            "revenue_365",
+            "support_interactions",
+            "as_of",
+        )
+    )
+    history = sorted(
+        StatusHistory.objects.values_list("customer_id", "from_status", "to_status", "as_of")
+    )
+    types = sorted(
+        TypeChange.objects.values_list("customer_id", "customer_type", "gained", "as_of")
+    )
+    alerts = sorted(
+        Alert.objects.values_list(
+            "customer_id",
+            "rule_id",
+            "severity",
+            "message",
+            "status",
+            "assignee_id",
+            "fired_on",
+            "action_plan__playbook_id",
+        )
+    )
+    plans = sorted(
+        (
+            plan.customer_id,
+            plan.playbook_id,
+            plan.owner_id,
+            plan.status,
+            plan.started_on,
+            plan.due_on,
+            tuple(
+                plan.steps.order_by("position").values_list(
+                    "title", "due_on", "assignee_id", "status"
+                )
+            ),
+        )
+        for plan in ActionPlan.objects.all()
+    )
+    return {
+        "results": results,
+        "history": history,
+        "types": types,
+        "alerts": alerts,
+        "plans": plans,
+    }
+
+
+def test_history_ingested_through_the_api_alerts_and_plans_on_the_worker(
+    broker_app, defaults, quiet_events
+):
+    start, send = broker_app
+    rep = UserFactory(username="rep", role="sales_rep")
+    cs = UserFactory(username="cs", role="customer_success")
+    api = client_for(UserFactory(username="admin", role="crm_admin"))
+    since = (timezone.localdate() - dt.timedelta(days=700)).isoformat()
+    big = api.post(
+        "/api/customers/", {"name": "Big spender", "owner": rep.pk, "customer_since": since}
+    )
+    busy = api.post("/api/customers/", {"name": "Busy", "owner": rep.pk, "customer_since": since})
+    assert big.status_code == busy.status_code == 201, big.content
+    now = timezone.now()
+    rows = [
+        {
+            "customer": big.json()["id"],
+            "kind": "purchase",
+            "amount": "3500.00",
+            "occurred_at": (now - dt.timedelta(days=days)).isoformat(),
+        }
+        for days in (120, 100)
+    ] + [
+        {
+            "customer": busy.json()["id"],
+            "kind": "login",
+            "occurred_at": (now - dt.timedelta(days=days)).isoformat(),
+        }
+        for days in (1, 3)
+    ]
+    ingest = api.post("/api/interactions/bulk/", rows, format="json")
+    assert ingest.status_code in (200, 201), ingest.content
+    assert not EngagementResult.objects.exists()
+
+    start()
+    first = send("engagement.tasks.recompute_all").get(timeout=120)
+    assert first["customers"] == 2
+
+    alert = Alert.objects.get()
+    assert alert.customer.name == "Big spender"
+    assert alert.rule.name == "High-value customer inactive"
+    assert alert.assignee == rep
+    assert "7000.00 >= 5000.00" in alert.message
+    plan = ActionPlan.objects.get()
+    assert (plan.customer.name, plan.playbook.name, plan.owner) == ("Big spender", "Churn save", cs)
+    assert alert.action_plan == plan
+    assert plan.steps.count() == 3
+
+    before = _snapshot()
+    second = send("engagement.tasks.recompute_all").get(timeout=120)
+    assert second["alerts"] == 0
+    after = _snapshot()
+    assert after == before
+
+
+def test_worker_killed_mid_recompute_then_rerun_equals_a_clean_run(broker_app, defaults):
+    start, send = broker_app
+    rep = UserFactory(username="rep", role="sales_rep")
+    UserFactory(username="cs", role="customer_success")
+    since = timezone.localdate() - dt.timedelta(days=700)
+    customers = Customer.objects.bulk_create(
+        Customer(name=f"C{n:04d}", email=f"c{n}@example.com", owner=rep, customer_since=since)
+        for n in range(300)
+    )
+    now = timezone.now()
+    Interaction.objects.bulk_create(
+        Interaction(
+            customer=customer,
+            kind="purchase" if n % 3 == 0 else "login",
+            direction="inbound",
+            amount=Decimal("6000.00") if n % 3 == 0 else None,
+            occurred_at=now - dt.timedelta(days=(n * 7) % 200 + 1),
+        )
+        for n, customer in enumerate(customers)
+    )
+    total = len(customers)
+
+    worker = start()
+    # One customer per batch (one transaction each): slow enough to be caught in the middle.
+    send("engagement.workflow_tasks.recompute_and_evaluate", batch_size=1)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        done = EngagementResult.objects.count()
+        if done >= 20:
+            break
+        time.sleep(0.01)
+    worker.kill()
+    done = EngagementResult.objects.count()
+    assert 0 < done < total, f"the worker was not killed in the middle ({done} of {total})"
+    assert not Alert.objects.exists()
+
+    start()
+    rerun = send("engagement.workflow_tasks.recompute_and_evaluate", batch_size=1).get(timeout=180)
+    assert rerun["customers"] == total
+    assert rerun["alerts"] > 0
+    after_crash = _snapshot()
+
+    for model in (Alert, ActionPlan, StatusHistory, TypeChange, EngagementResult):
+        model.objects.all().delete()
+    send("engagement.workflow_tasks.recompute_and_evaluate", batch_size=1).get(timeout=180)
+    clean = _snapshot()
+
+    for part in clean:
+        assert after_crash[part] == clean[part], part
+    assert len(clean["plans"]) == len(clean["alerts"]) > 0

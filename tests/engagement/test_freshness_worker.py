@@ -1,0 +1,70 @@
+"""Freshness through a real Celery worker on a broker (.ci/run starts Redis and sets
+CRM_CELERY_WORKER_BROKER; without it these tests do not run, see the skipif)."""
+
+import datetime as dt
+import os
+import time
+
+import pytest
+from django.db import connections
+from django.utils import timezone
+
+from customers import services
+from customers.models import Interaction
+from engagement.models import EngagementResult, Status
+from engagement.services.recompute import engagement_recompute
+from tests.factories import CustomerFactory, InteractionFactory
+
+BROKER = os.environ.get("CRM_CELERY_WORKER_BROKER", "")
+
+pytestmark = [
+    pytest.mark.celery_worker,
+    # Checked before any database is set up: a transactional test flushes the tables after.
+    pytest.mark.skipif(not BROKER, reason="needs CRM_CELERY_WORKER_BROKER (a real broker)"),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+@pytest.fixture
+def worker():
+    from celery.contrib.testing.worker import start_worker
+
+    from crm.celery import app
+
+    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager", "result_backend")}
+    app.conf.update(broker_url=BROKER, task_always_eager=False, result_backend=BROKER)
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+            # Celery's Django fixup closes this thread's connections as the worker starts;
+            # start the test on fresh ones rather than on half-closed cursors.
+            connections.close_all()
+            yield app
+    finally:
+        app.conf.update(saved)
+
+
+def _wait_for(predicate, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_worker_refreshes_the_result_after_an_interaction_is_recorded(worker):
+    customer = CustomerFactory()
+    InteractionFactory(customer=customer, occurred_at=timezone.now() - dt.timedelta(days=70))
+    engagement_recompute()
+    assert EngagementResult.objects.get(customer=customer).status == Status.INACTIVE
+
+    # Autocommit: the event fires on commit and the task goes through the broker.
+    services.interaction_record(
+        customer=customer,
+        kind=Interaction.Kind.LOGIN,
+        occurred_at=timezone.now() - dt.timedelta(days=1),
+    )
+
+    assert _wait_for(
+        lambda: EngagementResult.objects.get(customer=customer).status == Status.ACTIVE
+    )
