@@ -27,7 +27,6 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "simple_history",
-    "import_export",
     "customers",
     "engagement",
 ]
