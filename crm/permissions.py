@@ -116,7 +116,6 @@ def visible_workflow(user, queryset: QuerySet, customer_field: str = "customer")
     return queryset.none()
 
 
-# --- Import and export (helper F) ------------------------------------------------------------
 
 
 def can_import(user) -> bool:
@@ -129,10 +128,8 @@ def can_export(user) -> bool:
     return can_read(user)
 
 
-# --- end import and export ----------------------------------------------------------------------
 
 
-# --- API (helper C) -----------------------------------------------------------------------------
 
 
 def can_edit_products(user) -> bool:
@@ -140,4 +137,3 @@ def can_edit_products(user) -> bool:
     return is_admin(user)
 
 
-# --- end API ------------------------------------------------------------------------------------

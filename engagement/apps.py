@@ -10,11 +10,9 @@ class EngagementConfig(AppConfig):
         from . import schedules, subscribers
 
         subscribers.connect()
-        # --- customer success workflow (helper D) ---
         from . import workflow_subscribers, workflow_tasks  # noqa: F401  (registers the tasks)
 
         workflow_subscribers.connect()
-        # --- end workflow ---
         post_migrate.connect(
             schedules.ensure_schedules_after_migrate,
             sender=self,

@@ -28,9 +28,11 @@ SCHEDULES: list[Schedule] = [
         task="engagement.tasks.recompute_all",
         minute="0",
         hour="2",
-        description="Recompute every customer's engagement for the new day (02:00 site time).",
+        description=(
+            "Recompute every customer's engagement for the new day (02:00 site time), "
+            "evaluate the alert rules, then rebuild the dashboard rollups."
+        ),
     ),
-    # --- customer success workflow (helper D) ---
     Schedule(
         name="engagement: daily overdue-step reminders",
         task="engagement.workflow_tasks.remind_overdue_steps",
@@ -38,7 +40,6 @@ SCHEDULES: list[Schedule] = [
         hour="8",
         description="E-mail each assignee their overdue action steps, once a day (08:00).",
     ),
-    # --- end workflow ---
 ]
 
 

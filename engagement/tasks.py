@@ -15,30 +15,38 @@ REFRESH_CHUNK = 5_000
 @shared_task(name="engagement.tasks.refresh_customers")
 def refresh_customers(customer_ids: list[int]) -> dict:
     """Recompute the stored result of these customers (a write elsewhere changed them)."""
+    from engagement.services.alerts import alerts_evaluate
     from engagement.services.recompute import engagement_recompute
 
     summary = _summary(engagement_recompute(customer_ids=list(customer_ids)))
-    # --- alerts after every recompute (helper D): same task, so a redelivery redoes both ---
-    from engagement.services.alerts import alerts_evaluate
-
+    # Alerts in the same task, so a redelivered task redoes both.
     summary["alerts"] = alerts_evaluate(customer_ids=list(customer_ids))["alerts"]
-    # --- end alerts ---
     return summary
 
 
 @shared_task(name="engagement.tasks.recompute_all")
 def recompute_all(as_of: str | None = None) -> dict:
-    """Recompute every customer (the nightly schedule, and after a rule change)."""
+    """Recompute every customer (the nightly schedule, and after a rule change), evaluate
+    the alert rules, then queue the dashboard rollups' rebuild on the fresh results."""
+    from engagement.services.alerts import alerts_evaluate
     from engagement.services.recompute import engagement_recompute
 
     day = dt.date.fromisoformat(as_of) if as_of else None
     summary = _summary(engagement_recompute(as_of=day))
-    # --- alerts after every recompute (helper D) ---
-    from engagement.services.alerts import alerts_evaluate
-
     summary["alerts"] = alerts_evaluate()["alerts"]
-    # --- end alerts ---
+    # A task of its own: a retried rollup rebuild does not redo the recompute.
+    refresh_metric_rollups.delay(as_of)
     return summary
+
+
+@shared_task(name="engagement.tasks.refresh_metric_rollups")
+def refresh_metric_rollups(as_of: str | None = None) -> dict:
+    """Rebuild the dashboard's metric rollups (engagement.metrics_rollup)."""
+    from engagement.metrics_rollup import metrics_refresh
+
+    day = dt.date.fromisoformat(as_of) if as_of else None
+    refresh = metrics_refresh(as_of=day)
+    return {"as_of": refresh.as_of.isoformat(), "id": refresh.pk}
 
 
 def enqueue_refresh(customer_ids) -> int:

@@ -127,7 +127,7 @@ REST_FRAMEWORK = {
     # ?format=csv on every endpoint; lists mixing in crm.api.renderers.StreamingCSVListMixin
     # stream the whole filtered queryset instead of a page.
     "DEFAULT_RENDERER_CLASSES": [
-        # Money as strings in every answer (crm/api/json_renderer.py, helper C).
+        # Money as strings in every answer (crm/api/json_renderer.py).
         "crm.api.json_renderer.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
         "crm.api.renderers.CSVRenderer",
@@ -146,7 +146,7 @@ REST_FRAMEWORK = {
         "anon": env("API_THROTTLE_ANON", default="60/min"),
         "user": env("API_THROTTLE_USER", default="6000/min"),
     },
-    # --- API (helper C): JSON bodies with a size limit, pages of up to 500, JSON errors.
+    # API: JSON bodies with a size limit, pages of up to 500, JSON errors.
     "DEFAULT_PARSER_CLASSES": [
         "crm.api.parsers.LimitedJSONParser",
         "rest_framework.parsers.FormParser",
@@ -155,7 +155,6 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "crm.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "crm.api.exceptions.exception_handler",
-    # --- end API
 }
 
 # A JSON body larger than this answers 413 (a bulk batch of 5,000 rows fits well under it).
@@ -170,7 +169,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # --- API (helper C): every operation documents its error responses (crm/api/schema.py).
+    # API: every operation documents its error responses (crm/api/schema.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "crm.api.schema.add_error_responses",
@@ -188,7 +187,6 @@ SPECTACULAR_SETTINGS = {
         "ActionPlanStatusEnum": "engagement.models.workflow.ActionPlan.PlanStatus",
         "ActionStepStatusEnum": "engagement.models.workflow.ActionStep.StepStatus",
     },
-    # --- end API
 }
 
 LOGGING = {

@@ -218,11 +218,9 @@ class CustomerAdmin(HistoryRevertGuard, BigTableMixin, SimpleHistoryAdmin):
     def has_archive_permission(self, request):
         return permissions.can_archive_customer(request.user)
 
-    # --- engagement recompute action (helper B2) ---
     def has_recompute_permission(self, request):
         return permissions.can_manage_configuration(request.user)
 
-    # --- end engagement recompute action ---
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "owner":

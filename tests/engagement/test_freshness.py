@@ -13,6 +13,7 @@ from django_celery_beat.models import PeriodicTask
 from customers import services
 from customers.models import Interaction
 from engagement import schedules, tasks
+from engagement.metrics_rollup import usable_refresh
 from engagement.models import EngagementResult, Status
 from engagement.services.recompute import engagement_recompute
 from engagement.subscribers import refresh_on_interactions
@@ -132,3 +133,15 @@ def test_recompute_all_task_recomputes_every_customer_as_of_a_day():
     results = EngagementResult.objects.filter(customer__in=customers)
     assert results.count() == 3
     assert {r.as_of for r in results} == {dt.date(2026, 1, 15)}
+
+
+def test_the_nightly_recompute_leaves_the_dashboard_rollups_fresh():
+    customer = CustomerFactory()
+    InteractionFactory(customer=customer, kind="login", direction="inbound")
+    assert usable_refresh() is None  # nothing built yet: the dashboard would compute live
+
+    tasks.recompute_all.delay()
+
+    refresh = usable_refresh()
+    assert refresh is not None
+    assert refresh.as_of == timezone.localdate()
