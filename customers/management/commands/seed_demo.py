@@ -29,6 +29,7 @@ from engagement.services.recompute import engagement_recompute
 # The rollups take about 100 s per million interactions on SQLite: past this base size the
 # command leaves them to `refresh_metrics` (the dashboard computes live until then).
 ROLLUP_LIMIT = 20_000
+HISTORY_MONTHS = 12
 
 
 class Command(BaseCommand):
@@ -111,6 +112,17 @@ class Command(BaseCommand):
         so that the demo opens with the last days' status moves; the alert rules fire on
         them (alerts, action plans), and the dashboard rollups follow."""
         today = timezone.localdate()
+        if len(loaded.ids) <= ROLLUP_LIMIT:
+            # Month by month over the last year first, so the status history (and the
+            # dashboard's status-over-time, churn and reactivation panels) has a past.
+            for months_ago in range(HISTORY_MONTHS, 0, -1):
+                day = _months_before(today, months_ago)
+                days_ago = (today - day).days
+                engagement_recompute(
+                    as_of=day,
+                    customer_ids=loaded.ids_joined_before(days_ago),
+                    progress=self._progress(f"engagement as of {day}"),
+                )
         engagement_recompute(
             as_of=today - dt.timedelta(days=LOOKBACK_DAYS),
             customer_ids=loaded.ids_joined_before(LOOKBACK_DAYS),
@@ -198,3 +210,9 @@ class Command(BaseCommand):
 def _count(page: list) -> str:
     """My work shows at most 200 rows of each kind."""
     return f"{len(page)}+" if len(page) >= 200 else str(len(page))
+
+
+def _months_before(day: dt.date, months: int) -> dt.date:
+    """The first day of the month `months` calendar months before `day`'s month."""
+    index = day.year * 12 + day.month - 1 - months
+    return dt.date(index // 12, index % 12 + 1, 1)
