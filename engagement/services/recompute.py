@@ -15,11 +15,12 @@ full recompute; a partial recompute (customer_ids) keeps the stored ones.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from customers.models import Customer
@@ -77,19 +78,29 @@ UPSERT_SQL = (
 )
 
 
-def _adapter():
-    """Plain values for the raw upsert: SQLite stores dates and decimals as text."""
-    if connection.vendor != "sqlite":
-        return lambda value: value
-
-    def adapt(value):
-        if isinstance(value, dt.date | Decimal):
-            return str(value)
-        return value
-
-    return adapt
+_figure_values = operator.attrgetter(*FIGURE_FIELDS)
+# SQLite stores dates and decimals as text: the positions of those figures.
+_TEXT_ON_SQLITE = tuple(
+    i
+    for i, name in enumerate(FIGURE_FIELDS)
+    if isinstance(EngagementResult._meta.get_field(name), models.DateField | models.DecimalField)
+)
 
 
+def _figure_row(figures, text_positions) -> list:
+    """The stored figure columns of one customer, as plain values for the raw upsert."""
+    values = list(_figure_values(figures))
+    for i in text_positions:
+        if values[i] is not None:
+            values[i] = str(values[i])
+    return values
+
+
+# The stored status and type flags of an id range (raw: no model converters per row).
+OLD_RESULTS_SQL = (
+    f"SELECT customer_id, status, {', '.join(TYPE_FIELDS.values())} "
+    f"FROM {EngagementResult._meta.db_table} WHERE customer_id BETWEEN %s AND %s"
+)
 HISTORY_SQL = (
     f"INSERT INTO {StatusHistory._meta.db_table} "
     "(customer_id, from_status, to_status, as_of, changed_at, rule_set_id) "
@@ -162,9 +173,10 @@ def engagement_recompute(
     customers = changed = 0
     total = Customer.objects.count() if customer_ids is None else len(set(customer_ids))
     with recompute_lock():
-        for lo, hi, wanted in _ranges(customer_ids, batch_size):
+        batches = _with_figures(_ranges(customer_ids, batch_size), rules, as_of)
+        for lo, hi, wanted, rows in batches:
             n, c = _recompute_batch(
-                lo, hi, wanted, rules, rule_set, as_of, by_status, by_type, moves, type_moves
+                lo, hi, wanted, rows, rule_set, rules, as_of, by_status, by_type, moves, type_moves
             )
             customers += n
             changed += c
@@ -185,21 +197,66 @@ def engagement_recompute(
     )
 
 
-def _recompute_batch(lo, hi, wanted, rules, rule_set, as_of, by_status, by_type, moves, tmoves):
+def _with_figures(ranges, rules: Rules, as_of: dt.date):
+    """(lo, hi, wanted, figures rows) per id range, in order.
+
+    Outside a transaction, a second thread (its own database connection) reads the next
+    range's figures while this one classifies and writes the current range: the aggregate
+    runs in the database, with the GIL released, so the two overlap on two cores. Figures
+    read only interactions, subscriptions and customers, never the results being written,
+    so reading ahead changes nothing. Inside a transaction (a caller's, or a test's) the
+    other connection could not see uncommitted rows: ranges are read one by one.
+    """
+    if not _can_read_ahead():
+        for lo, hi, wanted in ranges:
+            yield lo, hi, wanted, batch_figures(lo, hi, rules, as_of)
+        return
+    zone = timezone.get_current_timezone()
+
+    def read(lo, hi):
+        try:
+            with timezone.override(zone):
+                return batch_figures(lo, hi, rules, as_of)
+        finally:
+            connection.close()  # this thread's own connection
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ranges = iter(ranges)
+        ahead = next(ranges, None)
+        future = pool.submit(read, *ahead[:2]) if ahead else None
+        while ahead:
+            current, rows = ahead, future.result()
+            ahead = next(ranges, None)
+            if ahead:
+                future = pool.submit(read, *ahead[:2])
+            yield (*current, rows)
+
+
+def _can_read_ahead() -> bool:
+    if connection.in_atomic_block:
+        return False
+    # A private in-memory SQLite database is invisible to another connection.
+    name = str(connection.settings_dict["NAME"])
+    return not (
+        connection.vendor == "sqlite"
+        and connection.is_in_memory_db()
+        and "cache=shared" not in name
+    )
+
+
+def _recompute_batch(
+    lo, hi, wanted, rows, rule_set, rules, as_of, by_status, by_type, moves, tmoves
+):
     now = timezone.now()
     stored_now = connection.ops.adapt_datetimefield_value(now)
     stored_as_of = connection.ops.adapt_datefield_value(as_of)
-    adapt = _adapter()
+    text_positions = _TEXT_ON_SQLITE if connection.vendor == "sqlite" else ()
     with transaction.atomic():
-        rows = batch_figures(lo, hi, rules, as_of)
         if wanted is not None:
             rows = [(pk, f) for pk, f in rows if pk in wanted]
-        old = {
-            row[0]: row[1:]
-            for row in EngagementResult.objects.filter(customer_id__gte=lo, customer_id__lte=hi)
-            .order_by()
-            .values_list("customer_id", "status", *TYPE_FIELDS.values())
-        }
+        with connection.cursor() as cursor:
+            cursor.execute(OLD_RESULTS_SQL, [lo, hi])
+            old = {row[0]: row[1:] for row in cursor.fetchall()}
         results, history, type_changes = [], [], []
         changed = 0
         for pk, figures in rows:
@@ -216,7 +273,7 @@ def _recompute_batch(lo, hi, wanted, rules, rule_set, as_of, by_status, by_type,
                     *flags.values(),
                     c.score,
                     c.days_since_activity,
-                    *(adapt(getattr(figures, name)) for name in FIGURE_FIELDS),
+                    *_figure_row(figures, text_positions),
                     rule_set.pk,
                     stored_as_of,
                     stored_now,
