@@ -7,6 +7,8 @@ import datetime as dt
 
 from celery import shared_task
 
+from engagement.workflow_tasks import RETRY
+
 # A refresh message carries at most this many ids: a bulk import of 100,000 customers'
 # interactions becomes small tasks a worker can retry one by one.
 REFRESH_CHUNK = 5_000
@@ -24,8 +26,8 @@ def refresh_customers(customer_ids: list[int]) -> dict:
     return summary
 
 
-@shared_task(name="engagement.tasks.recompute_all")
-def recompute_all(as_of: str | None = None) -> dict:
+@shared_task(bind=True, name="engagement.tasks.recompute_all")
+def recompute_all(self, as_of: str | None = None) -> dict:
     """Recompute every customer (the nightly schedule, and after a rule change), evaluate
     the alert rules, then queue the dashboard rollups' rebuild on the fresh results."""
     from engagement.services.alerts import alerts_evaluate
@@ -34,14 +36,22 @@ def recompute_all(as_of: str | None = None) -> dict:
     day = dt.date.fromisoformat(as_of) if as_of else None
     summary = _summary(engagement_recompute(as_of=day))
     summary["alerts"] = alerts_evaluate()["alerts"]
-    # A task of its own: a retried rollup rebuild does not redo the recompute.
-    refresh_metric_rollups.delay(as_of)
+    # A task of its own: a retried rollup rebuild does not redo the recompute. Built as of
+    # today whatever day was recomputed: the dashboard reads rollups only when they are of
+    # today, so rollups of an earlier day would send it back to computing everything live.
+    # On the queue this task came from, so a recompute routed to a queue of its own (an
+    # operator's choice, a test's worker) is followed there.
+    refresh_metric_rollups.apply_async(queue=_queue_of(self.request))
     return summary
 
 
-@shared_task(name="engagement.tasks.refresh_metric_rollups")
+@shared_task(name="engagement.tasks.refresh_metric_rollups", **RETRY)
 def refresh_metric_rollups(as_of: str | None = None) -> dict:
-    """Rebuild the dashboard's metric rollups (engagement.metrics_rollup)."""
+    """Rebuild the dashboard's metric rollups (engagement.metrics_rollup).
+
+    Retried with backoff: the rebuild is one transaction that replaces every rollup, so a
+    failed attempt leaves the previous ones and a retry redoes the whole rebuild.
+    """
     from engagement.metrics_rollup import metrics_refresh
 
     day = dt.date.fromisoformat(as_of) if as_of else None
@@ -72,6 +82,11 @@ def enqueue_recompute_all(as_of: dt.date | None = None) -> None:
 
     day = as_of.isoformat() if as_of else None
     transaction.on_commit(lambda: recompute_all.delay(day), robust=True)
+
+
+def _queue_of(request) -> str | None:
+    """The queue a task was received from (None when run in-process: the default)."""
+    return (request.delivery_info or {}).get("routing_key") or None
 
 
 def _summary(summary) -> dict:

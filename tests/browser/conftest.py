@@ -24,6 +24,7 @@ def browser_page(live_server):
         if os.environ.get("CRM_REQUIRE_BROWSER") == "1":
             pytest.fail(f"Chromium is required (CRM_REQUIRE_BROWSER=1) but missing at {CHROMIUM}")
         pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     # The sync API runs an event loop in this thread; the test's own ORM calls stay synchronous.
@@ -34,8 +35,14 @@ def browser_page(live_server):
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(20_000)
-            yield page
-            browser.close()
+            try:
+                yield page
+            finally:
+                # The test's ORM calls ran while Playwright's loop was active, on connections
+                # of that context; close them here, or PostgreSQL keeps a session open and
+                # cannot drop the test database at the end of the run.
+                connections.close_all()
+                browser.close()
     finally:
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

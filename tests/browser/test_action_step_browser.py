@@ -1,7 +1,14 @@
-"""Customer success works a plan in Chromium: My work, the plan's checklist, completing a step."""
+"""Customer success works a plan in Chromium: My work, the plan's checklist, completing a step.
+
+Every check on the page is a Playwright `expect`, which retries until it holds (or times
+out), so the test waits for exactly what it needs and never sleeps.
+"""
+
+import re
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from customers.models import Interaction
 from engagement.models import ActionPlan, ActionStep
@@ -27,29 +34,53 @@ def test_customer_success_completes_a_step_and_the_plan_moves_on(browser_page, l
     page = browser_page
     login(page, live_server, cs.username)
 
-    # The step due today is on the user's list.
+    # Both steps are on the user's list; the plan opens from it.
     page.click("#link-my-work")
-    page.wait_for_selector("text=Call the sponsor")
+    steps = page.locator("#my-steps tr.step-row")
+    expect(steps).to_have_count(2)
+    call_row = steps.filter(has_text="Call the sponsor")
+    expect(call_row).to_contain_text("Initech")
     screenshot(page, "my-work-cs")
+    call_row.get_by_role("link", name="Win back").click()
 
-    page.goto(f"{live_server.url}/admin/engagement/actionplan/{plan.pk}/change/")
-    assert "0% (0 of 2)" in page.inner_text(".field-progress")
-    page.click("tr:has-text('Call the sponsor') a.button:text('Complete')")
-    page.wait_for_selector("#complete-step-form")
-    page.check("input[name=status][value=done]")
-    page.fill("textarea[name=outcome]", "Sponsor agreed to a demo")
-    page.click("#complete-step-form input[type=submit]")
+    plan_url = re.compile(rf"/admin/engagement/actionplan/{plan.pk}/change/$")
+    expect(page).to_have_url(plan_url)
+    progress = page.locator(".field-progress")
+    expect(progress).to_contain_text("0% (0 of 2)")
+    checklist_row = page.locator(".inline-related tr.form-row", has_text="Call the sponsor")
+    expect(checklist_row).to_contain_text("Open")
 
-    page.wait_for_url(f"**/actionplan/{plan.pk}/change/**")
-    assert "Step “Call the sponsor” completed." in page.inner_text(".messagelist")
-    assert "50% (1 of 2)" in page.inner_text(".field-progress")
-    assert "✓" in page.inner_text("tr:has-text('Call the sponsor')")
+    checklist_row.get_by_role("link", name="Complete").click()
+    form = page.locator("#complete-step-form")
+    expect(form).to_be_visible()
+    form.locator("input[name=status][value=done]").check()
+    form.locator("textarea[name=outcome]").fill("Sponsor agreed to a demo")
+    form.locator("input[type=submit]").click()
+
+    # Back on the plan: the step is done and the plan is half way.
+    expect(page).to_have_url(plan_url)
+    expect(page.locator(".messagelist")).to_contain_text("Step “Call the sponsor” completed.")
+    expect(progress).to_contain_text("50% (1 of 2)")
+    expect(checklist_row).to_contain_text("Done")
+    expect(checklist_row).to_contain_text("✓")
+    expect(checklist_row.get_by_role("link", name="Complete")).to_have_count(0)
+    other_row = page.locator(".inline-related tr.form-row", has_text="Send the renewal offer")
+    expect(other_row.get_by_role("link", name="Complete")).to_be_visible()
     screenshot(page, "action-plan-step-completed")
 
+    # My work now lists only the open step.
+    page.goto(f"{live_server.url}/admin/")
+    page.click("#link-my-work")
+    expect(steps).to_have_count(1)
+    expect(steps).to_contain_text("Send the renewal offer")
+
+    # And it was stored: the step, the logged call, the plan still active.
     step = ActionStep.objects.get(plan=plan, title="Call the sponsor")
     assert step.status == ActionStep.StepStatus.DONE
     assert step.completed_by == cs
     call = Interaction.objects.get(customer=customer, kind="call")
-    assert call.direction == "outbound"
+    assert (call.direction, call.subject) == ("outbound", "Call the sponsor")
+    assert call.notes == "Sponsor agreed to a demo"
     assert timezone.localtime(call.occurred_at).date() == timezone.localdate()
     assert ActionPlan.objects.get(pk=plan.pk).status == ActionPlan.PlanStatus.ACTIVE
+    assert ActionStep.objects.get(plan=plan, title="Send the renewal offer").status == "open"

@@ -1,17 +1,24 @@
 """The rollups answer exactly what the live queries answer, on generated histories."""
 
 import datetime as dt
+import json
 import random
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from celery import current_app
+from celery.exceptions import Retry
+from django.db.models import Sum
 from django.test import override_settings
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 
-from engagement import metrics, metrics_rollup
+from engagement import metrics, metrics_rollup, schedules, tasks
 from engagement.metrics import Period, Segment
 from engagement.models import EngagementResult, RuleSet
+from engagement.models.metrics import ComparisonCell
+from engagement.services import alerts, recompute
 from tests.factories import (
     CustomerFactory,
     InteractionFactory,
@@ -114,3 +121,101 @@ def test_rollups_are_not_used_when_stale_or_for_later_days():
         built_at=timezone.now() - dt.timedelta(days=2)
     )
     assert metrics_rollup.usable_refresh() is None
+
+
+# --- the nightly chain: recompute, alerts, then the rollups -------------------------------------
+
+
+def _nightly():
+    """Run the nightly schedule as beat would: its PeriodicTask row, by task name."""
+    row = PeriodicTask.objects.get(name=schedules.SCHEDULES[0].name)
+    task = current_app.tasks[row.task]
+    return task.apply_async(args=json.loads(row.args), kwargs=json.loads(row.kwargs)).get()
+
+
+def _record_order(monkeypatch):
+    calls = []
+    for module, name, label in (
+        (recompute, "engagement_recompute", "recompute"),
+        (alerts, "alerts_evaluate", "alerts"),
+        (metrics_rollup, "metrics_refresh", "rollups"),
+    ):
+        real = getattr(module, name)
+
+        def spy(*args, _real=real, _label=label, **kwargs):
+            calls.append(_label)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, spy)
+    return calls
+
+
+def test_the_nightly_schedule_leaves_fresh_rollups_built_on_the_recomputed_results(monkeypatch):
+    owners = [UserFactory(username=f"nightly{i}") for i in range(2)]
+    _history(7, owners)
+    EngagementResult.objects.all().delete()  # only the nightly recompute scores them
+    assert metrics_rollup.usable_refresh() is None
+    calls = _record_order(monkeypatch)
+
+    summary = _nightly()
+
+    assert calls == ["recompute", "alerts", "rollups"]
+    assert summary["customers"] == 30
+    refresh = metrics_rollup.usable_refresh()
+    assert refresh is not None
+    assert refresh.as_of == timezone.localdate()
+    # The rollups were built after the recompute: they hold its scores.
+    scored = ComparisonCell.objects.aggregate(n=Sum("scored"))["n"]
+    assert scored == EngagementResult.objects.filter(customer__archived_at=None).count() > 0
+    period = Period.parse()
+    for name in ("activity", "lifecycle", "comparison", "headline"):
+        assert metrics_rollup.covers(name, period, refresh)
+        rolled = metrics.answer(name, period=period, refresh=refresh)
+        assert rolled == metrics.answer(name, period=period, refresh=None), name
+
+
+def test_a_recompute_as_of_an_earlier_day_still_rolls_up_today():
+    CustomerFactory()
+    tasks.recompute_all.delay((timezone.localdate() - dt.timedelta(days=10)).isoformat())
+    refresh = metrics_rollup.usable_refresh()
+    assert refresh.as_of == timezone.localdate()
+    assert metrics_rollup.covers("activity", Period.parse(), refresh)
+
+
+def test_the_rollup_task_is_retried_with_backoff(monkeypatch):
+    task = tasks.refresh_metric_rollups
+    assert task.autoretry_for == (Exception,)
+    assert task.retry_backoff
+    assert task.max_retries == 5
+    CustomerFactory()
+    real = metrics_rollup.metrics_refresh
+    attempts = []
+
+    def flaky(**kwargs):
+        attempts.append(kwargs)
+        if len(attempts) == 1:
+            raise RuntimeError("lost the database connection")
+        return real(**kwargs)
+
+    monkeypatch.setattr(metrics_rollup, "metrics_refresh", flaky)
+    # Eager and propagating (the test settings): the failure surfaces as the retry a worker
+    # would schedule, the first one within a second (backoff 1, 2, 4, ... s, jittered).
+    with pytest.raises(Retry) as retry:
+        task.delay()
+    assert 0 <= retry.value.when <= 1
+    assert isinstance(retry.value.exc, RuntimeError)
+
+    attempts.clear()
+    result = task.apply(throw=False).get()  # eager apply runs the retry at once
+
+    assert len(attempts) == 2
+    assert result["as_of"] == timezone.localdate().isoformat()
+    assert metrics_rollup.usable_refresh().pk == result["id"]
+
+
+def test_the_rollup_rebuild_follows_the_recompute_onto_its_queue(monkeypatch):
+    sent = []
+    monkeypatch.setattr(tasks.refresh_metric_rollups, "apply_async", lambda **kw: sent.append(kw))
+    tasks.recompute_all.apply(routing_key="nightly")  # as if received from queue "nightly"
+    tasks.recompute_all.apply()  # in-process: the default queue
+    assert sent == [{"queue": "nightly"}, {"queue": None}]

@@ -1,7 +1,8 @@
 """python manage.py refresh_metrics [--as-of YYYY-MM-DD]: rebuild the dashboard's metric rollups.
 
-Run it after the nightly engagement recompute; until it has run today, the dashboard and
-the metrics API compute every figure live (correct, slower on a large base).
+The nightly recompute task (engagement.tasks.recompute_all) queues the same rebuild once it
+has finished; run this by hand after loading data outside it. Until the rollups are of today,
+the dashboard and the metrics API compute every figure live (correct, slower on a large base).
 """
 
 import datetime as dt
