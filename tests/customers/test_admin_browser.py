@@ -1,53 +1,26 @@
 """A sales rep's daily path through the admin, clicked in a real browser (Chromium)."""
 
-import os
-import shutil
-
 import pytest
 
 from customers.models import Interaction
+from tests.browser.conftest import browser_page, login  # noqa: F401 (fixture)
 from tests.factories import ContactFactory, CustomerFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture
-def page(live_server):
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CRM_REQUIRE_BROWSER"):
-            pytest.fail(f"Chromium is required (CRM_REQUIRE_BROWSER) but missing at {CHROMIUM}")
-        pytest.skip("Chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls of the
-    # test itself are still plain synchronous code.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-            page = browser.new_page()
-            page.set_default_timeout(15_000)
-            yield page
-            browser.close()
-    finally:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-def _login(page, live_server, username):
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pw-secret-123")
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
+def page(browser_page):  # noqa: F811 (the imported fixture, by name)
+    """tests/browser/conftest.py's Chromium page (it closes the test's connections too)."""
+    return browser_page
 
 
 def test_rep_finds_customer_by_contact_and_logs_a_call(page, live_server, rep):
     customer = CustomerFactory(name="Acme Rockets", owner=rep)
     contact = ContactFactory(customer=customer, first_name="Grace", last_name="Hopper")
     CustomerFactory(name="Someone Else")
-    _login(page, live_server, "rep")
+    login(page, live_server, "rep")
 
     page.goto(f"{live_server.url}/admin/customers/customer/")
     page.fill("#searchbar", "Hopper")

@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 
 from customers.models import Customer
+from tests.browser.conftest import browser_page, login  # noqa: F401 (fixture)
 from tests.customers.dataio import read_csv_bytes, write_csv
-from tests.customers.test_admin_browser import _login, page  # noqa: F401 (the page fixture)
+from tests.customers.test_admin_browser import page  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -18,7 +19,7 @@ def test_admin_uploads_previews_confirms_then_exports(page, live_server, crm_adm
         encoding="cp1252",
         delimiter=";",
     )
-    _login(page, live_server, crm_admin.username)
+    login(page, live_server, crm_admin.username)
     page.goto(f"{live_server.url}/admin/customers/customer/")
     page.click(".object-tools a.crm-import")
     page.set_input_files("#id_file", str(path))
