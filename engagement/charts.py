@@ -103,7 +103,7 @@ def _legend(names: Sequence[str], left: int, y: int) -> str:
             f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{colour}"/>'
             f'<text class="legend" x="{x + 14}" y="{y}">{escape(name)}</text>'
         )
-        x += 24 + 7 * len(name)
+        x += 22 + round(5.8 * len(name))  # about the width of 10px sans-serif text
     return "".join(parts)
 
 
