@@ -68,6 +68,11 @@ def can_archive_customer(user) -> bool:
     return is_admin(user)
 
 
+def can_delete_records(user) -> bool:
+    """Hard-delete a contact, subscription or interaction (the history keeps a copy)."""
+    return is_admin(user)
+
+
 def can_manage_configuration(user) -> bool:
     """Engagement rules, playbooks, alert rules, recompute: crm_admin only (others read)."""
     return is_admin(user)

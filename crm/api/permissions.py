@@ -37,28 +37,37 @@ class CustomerPermission(IsCRMUser):
 
 
 class CustomerRecordPermission(IsCRMUser):
-    """Contacts and subscriptions: written by whoever may edit their customer."""
+    """Contacts and subscriptions: written by whoever may edit their customer; deleted by
+    crm_admin only."""
 
     def has_permission(self, request, view):
         if not super().has_permission(request, view):
             return False
+        if request.method == "DELETE":
+            return permissions.can_delete_records(request.user)
         return request.method in SAFE_METHODS or permissions.can_edit_customer(request.user)
 
     def has_object_permission(self, request, view, obj):
+        if request.method == "DELETE":
+            return permissions.can_delete_records(request.user)
         return request.method in SAFE_METHODS or permissions.can_edit_customer(
             request.user, obj.customer
         )
 
 
 class InteractionPermission(IsCRMUser):
-    """Interactions: logged by whoever may log on their customer."""
+    """Interactions: logged by whoever may log on their customer; deleted by crm_admin only."""
 
     def has_permission(self, request, view):
         if not super().has_permission(request, view):
             return False
+        if request.method == "DELETE":
+            return permissions.can_delete_records(request.user)
         return request.method in SAFE_METHODS or permissions.can_log_interaction(request.user)
 
     def has_object_permission(self, request, view, obj):
+        if request.method == "DELETE":
+            return permissions.can_delete_records(request.user)
         return request.method in SAFE_METHODS or permissions.can_log_interaction(
             request.user, obj.customer
         )
