@@ -1,29 +1,24 @@
 """python manage.py recompute_engagement [--as-of YYYY-MM-DD]: recompute every customer."""
 
-import datetime as dt
-
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from engagement.engine.recompute import engagement_recompute
+from engagement.management.options import add_as_of
 
 
 class Command(BaseCommand):
     help = "Recompute every customer's engagement and print what changed."
 
     def add_arguments(self, parser):
-        parser.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default: today)")
+        add_as_of(parser)
 
     def handle(self, *args, as_of=None, **options):
-        try:
-            day = dt.date.fromisoformat(as_of) if as_of else None
-        except ValueError:
-            raise CommandError("--as-of: enter a date as YYYY-MM-DD") from None
 
         def progress(done, total):
             self.stderr.write(f"\r{done:,} / {total:,} customers", ending="")
             self.stderr.flush()
 
-        summary = engagement_recompute(as_of=day, progress=progress)
+        summary = engagement_recompute(as_of=as_of, progress=progress)
         self.stderr.write("")
         out = self.stdout.write
         out(
