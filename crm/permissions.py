@@ -1,5 +1,5 @@
 """May this user do X to this object? The permission matrix, stated once (see
-docs/definitions.md, "Roles and permissions").
+README.md, "Roles").
 
 The admin (has_*_permission) and the API (permission classes) both ask these functions.
 Superusers count as crm_admin.

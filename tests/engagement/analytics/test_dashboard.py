@@ -170,9 +170,7 @@ def test_timeline_draws_the_status_strip(client, cs):
 TIMELINE_QUERIES = 15
 
 
-def test_timeline_query_count_does_not_grow_with_the_history(
-    client, cs, django_assert_num_queries
-):
+def test_timeline_query_count_does_not_grow_with_the_history(client, cs, django_assert_num_queries):
     customer = CustomerFactory()
     InteractionFactory(customer=customer)
     client.force_login(cs)
