@@ -50,7 +50,7 @@ NO_PURCHASE_REASON = "no purchase yet"
 LOG_BOUNDS = (-15.0, 15.0)
 
 
-# --- per-customer summary -----------------------------------------------------------------------
+# --- per-customer summary ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def summarize_purchases(rows: Iterable[tuple], as_of: dt.date) -> Summary:
     )
 
 
-# --- BG/NBD ---------------------------------------------------------------------------------------
+# --- BG/NBD --------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -434,7 +434,7 @@ def _expected_alive_quadrature(r, a, b, x, T, alpha, t) -> np.ndarray:
     return out
 
 
-# --- Gamma-Gamma ----------------------------------------------------------------------------------
+# --- Gamma-Gamma ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -580,7 +580,7 @@ def expected_value(params: GammaGamma, x, m) -> np.ndarray:
     return (params.gamma + m * x) * params.p / (params.p * x + params.q - 1)
 
 
-# --- the model and per-customer predictions ------------------------------------------------
+# --- the model and per-customer predictions ------------------------------------------------------
 
 
 @dataclass(frozen=True)
