@@ -114,6 +114,11 @@ def format_validation(validation: Validation) -> str:
         f"BG/NBD r={bg.r:.4f} alpha={bg.alpha:.4f} days a={bg.a:.4f} b={bg.b:.4f} "
         f"log-likelihood={bg.log_likelihood:.2f} converged={bg.converged}"
     )
+    gg = model.gamma_gamma
+    lines.append(
+        f"Gamma-Gamma p={gg.p:.4f} q={gg.q:.4f} gamma={gg.gamma:.4f} "
+        f"(over {gg.customers} repeaters) converged={gg.converged}"
+    )
     if model.reason:
         lines.append(model.reason)
     lines.append(f"{'x':>4} {'customers':>10} {'predicted':>10} {'actual':>10}")
