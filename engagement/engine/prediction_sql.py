@@ -27,6 +27,7 @@ INTERACTIONS = Interaction._meta.db_table
 CUSTOMERS = Customer._meta.db_table
 FETCH = 20_000  # rows per fetch: a million customers never sit in memory as Python tuples
 ID_CHUNK = 500  # customer ids per query when a subset is asked for
+EPOCH = dt.date(1970, 1, 1)
 
 
 def _local_day_sql() -> tuple[str, tuple]:
@@ -37,27 +38,38 @@ def _local_day_sql() -> tuple[str, tuple]:
     return connection.ops.datetime_cast_date_sql("i.occurred_at", (), tzname)
 
 
+def _epoch_days(date_sql: str) -> str:
+    """Days since 1970-01-01 of a date (PostgreSQL) or ISO date text (SQLite), as an integer:
+    plain integers cross the wire and fill numpy arrays several times faster than dates."""
+    if connection.vendor == "postgresql":
+        return f"({date_sql} - DATE '1970-01-01')"
+    return f"CAST(julianday({date_sql}) - 2440587.5 AS INTEGER)"
+
+
 def purchase_summary_sql(id_count: int = 0) -> tuple[str, tuple]:
     """The query and its time-zone parameters; the caller appends the bound, then any ids.
 
     Per (customer, local day): the day's total in cents (summed in integers so SQLite's floats
     cannot round it); per customer: purchase days - 1, the first and last day, and the total
-    of every day but the first.
+    of every day but the first. Archived customers are few: leaving them out through a small
+    hashed list spares joining every purchase to its customer.
     """
     day, day_params = _local_day_sql()
     ids = f" AND i.customer_id IN ({', '.join(['%s'] * id_count)})" if id_count else ""
     sql = f"""
         WITH days AS (
           SELECT i.customer_id AS customer_id, {day} AS day, SUM(ROUND(i.amount * 100)) AS cents
-          FROM {INTERACTIONS} i JOIN {CUSTOMERS} c ON c.id = i.customer_id
-          WHERE i.kind = 'purchase' AND i.occurred_at < %s AND c.archived_at IS NULL{ids}
+          FROM {INTERACTIONS} i
+          WHERE i.kind = 'purchase' AND i.occurred_at < %s{ids}
+            AND i.customer_id NOT IN (
+              SELECT c.id FROM {CUSTOMERS} c WHERE c.archived_at IS NOT NULL)
           GROUP BY 1, 2
         ), ranked AS (
           SELECT customer_id, day, cents, MIN(day) OVER (PARTITION BY customer_id) AS first_day
           FROM days
         )
-        SELECT customer_id, COUNT(*) - 1, MIN(day), MAX(day),
-          SUM(CASE WHEN day > first_day THEN cents ELSE 0 END)
+        SELECT customer_id, COUNT(*) - 1, {_epoch_days("MIN(day)")}, {_epoch_days("MAX(day)")},
+          CAST(SUM(CASE WHEN day > first_day THEN cents ELSE 0 END) AS BIGINT)
         FROM ranked
         GROUP BY customer_id
         ORDER BY customer_id
@@ -87,27 +99,20 @@ def purchase_summary(as_of: dt.date, customer_ids=None) -> Summary:
     return Summary.from_arrays(
         customer_ids=pk,
         frequency=x,
-        recency=(last - first).astype(np.int64),
-        T=(np.datetime64(as_of, "D") - first).astype(np.int64),
+        recency=last - first,
+        T=(as_of - EPOCH).days - first,
         monetary=monetary,
     )
 
 
 def _fetch(sql: str, params: tuple) -> tuple[np.ndarray, ...]:
-    """The query's rows as columns: ids, x, first day, last day, repeat-day cents."""
-    columns = [[], [], [], [], []]
+    """The query's rows as int64 columns: ids, x, first and last day (epoch days), repeat cents."""
+    columns = [[] for _ in range(5)]
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(FETCH):
-            pk, x, first, last, cents = zip(*rows, strict=True)
-            columns[0].append(np.array(pk, dtype=np.int64))
-            columns[1].append(np.array(x, dtype=np.int64))
-            # PostgreSQL hands back dates, SQLite ISO text: numpy reads both.
-            columns[2].append(np.array(first, dtype="datetime64[D]"))
-            columns[3].append(np.array(last, dtype="datetime64[D]"))
-            columns[4].append(np.array([float(c or 0) for c in cents], dtype=np.float64))
-    empty = (np.int64, np.int64, "datetime64[D]", "datetime64[D]", np.float64)
+            for column, values in zip(columns, zip(*rows, strict=True), strict=True):
+                column.append(np.array(values, dtype=np.int64))
     return tuple(
-        np.concatenate(parts) if parts else np.array([], dtype=kind)
-        for parts, kind in zip(columns, empty, strict=True)
+        np.concatenate(parts) if parts else np.array([], dtype=np.int64) for parts in columns
     )

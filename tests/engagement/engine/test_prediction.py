@@ -357,3 +357,23 @@ def test_reasons():
         "while a customer like this buys every 14 days",  # 130.9 / 9.243
     ]
     assert P.reasons(params, summary, pred, rows=slice(1, 2)) == lines[1:2]
+
+
+@pytest.mark.parametrize(("gradient", "converged"), [(1e-7, True), (1e-2, False)])
+def test_a_stopped_optimiser_has_converged_only_where_the_gradient_is_flat(
+    monkeypatch, gradient, converged
+):
+    from scipy.optimize import OptimizeResult
+
+    stopped = OptimizeResult(
+        x=np.log([0.3, 25.0, 0.9, 3.1]),
+        fun=4.0,
+        jac=np.full(4, gradient),
+        success=False,
+        message="ABNORMAL: ",
+    )
+    monkeypatch.setattr(P, "minimize", lambda *args, **kwargs: stopped)
+    x, t_x, T = simulate_bg_nbd(300, seed=9)
+    fit = P.fit_bg_nbd(x, t_x, T)
+    assert fit.converged is converged
+    assert fit.message == f"gradient {gradient:.2g} where the optimiser stopped (ABNORMAL:)"
