@@ -30,26 +30,22 @@ RETRY = {
 
 @shared_task(name="engagement.tasks.refresh_customers")
 def refresh_customers(customer_ids: list[int]) -> dict:
-    """Recompute the stored result of these customers (a write elsewhere changed them)."""
-    from engagement.engine.recompute import engagement_recompute
-    from engagement.workflow.alerts import alerts_evaluate
+    """Recompute the stored result of these customers and evaluate the alert rules for them
+    (an admin action asked, or a write elsewhere changed them). One task, so a redelivered
+    task redoes both."""
+    from engagement.workflow.runs import engagement_run
 
-    summary = _summary(engagement_recompute(customer_ids=list(customer_ids)))
-    # Alerts in the same task, so a redelivered task redoes both.
-    summary["alerts"] = alerts_evaluate(customer_ids=list(customer_ids))["alerts"]
-    return summary
+    return _summary(engagement_run(customer_ids=list(customer_ids)))
 
 
 @shared_task(bind=True, name="engagement.tasks.recompute_all")
 def recompute_all(self, as_of: str | None = None) -> dict:
     """Recompute every customer (the nightly schedule, and after a rule change), evaluate
     the alert rules, then queue the dashboard rollups' rebuild on the fresh results."""
-    from engagement.engine.recompute import engagement_recompute
-    from engagement.workflow.alerts import alerts_evaluate
+    from engagement.workflow.runs import engagement_run
 
     day = dt.date.fromisoformat(as_of) if as_of else None
-    summary = _summary(engagement_recompute(as_of=day))
-    summary["alerts"] = alerts_evaluate()["alerts"]
+    summary = _summary(engagement_run(as_of=day))
     # A task of its own: a retried rollup rebuild does not redo the recompute. Built as of
     # today whatever day was recomputed: the dashboard reads rollups only when they are of
     # today, so rollups of an earlier day would send it back to computing everything live.
@@ -86,14 +82,14 @@ def evaluate_alerts(
     customer_ids: list[int] | None = None,
     triggers: list[str] | None = None,
     since: str | None = None,
+    as_of: str | None = None,
 ) -> dict:
+    """Evaluate the alert rules as of `as_of` (default today). `since` is read from messages
+    queued before rules were evaluated as of a day, and ignored."""
     from engagement.workflow.alerts import alerts_evaluate
 
-    return alerts_evaluate(
-        customer_ids=customer_ids,
-        triggers=triggers,
-        since=dt.datetime.fromisoformat(since) if since else None,
-    )
+    day = dt.date.fromisoformat(as_of) if as_of else None
+    return alerts_evaluate(as_of=day, customer_ids=customer_ids, triggers=triggers)
 
 
 @shared_task(name="engagement.workflow_tasks.recompute_and_evaluate", **RETRY)
@@ -104,14 +100,11 @@ def recompute_and_evaluate(
 
     One task, so a worker lost in the middle is redelivered (acks late) and redoes both.
     """
-    from engagement.engine.recompute import engagement_recompute
-    from engagement.workflow.alerts import alerts_evaluate
+    from engagement.workflow.runs import engagement_run
 
     day = dt.date.fromisoformat(as_of) if as_of else None
     options = {"batch_size": batch_size} if batch_size else {}
-    summary = engagement_recompute(as_of=day, customer_ids=customer_ids, **options)
-    alerts = alerts_evaluate(customer_ids=customer_ids)
-    return {"customers": summary["customers"], "changed": summary["changed"], **alerts}
+    return _summary(engagement_run(as_of=day, customer_ids=customer_ids, **options))
 
 
 @shared_task(name="engagement.workflow_tasks.remind_overdue_steps", **RETRY)
