@@ -20,7 +20,7 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 
 run: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo --if-empty
+	$(BIN)/python manage.py seed_demo --if-empty --host $(HOST)
 	$(BIN)/python manage.py runserver $(HOST)
 
 # Tests needing a real broker and worker (celery_worker) run in .ci/run's worker step.
