@@ -30,12 +30,17 @@ test: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 
-# With CELERY_BROKER_URL set (e.g. redis://127.0.0.1:6379/0): a worker and the beat scheduler.
+# With CELERY_BROKER_URL set (e.g. redis://127.0.0.1:6379/0): a worker and the beat scheduler,
+# on the development settings like manage.py (plain `celery -A crm` defaults to production).
+DEV_SETTINGS ?= crm.settings.local
+
 worker: install
-	$(BIN)/celery -A crm worker --loglevel=info --concurrency=2
+	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-$(DEV_SETTINGS)} \
+	  $(BIN)/celery -A crm worker --loglevel=info --concurrency=2
 
 beat: install
-	$(BIN)/celery -A crm beat --loglevel=info
+	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-$(DEV_SETTINGS)} \
+	  $(BIN)/celery -A crm beat --loglevel=info
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles

@@ -7,6 +7,7 @@ import datetime as dt
 
 from celery import shared_task
 
+from crm.celery import delay_logged
 from engagement.workflow_tasks import RETRY
 
 # A refresh message carries at most this many ids: a bulk import of 100,000 customers'
@@ -70,9 +71,10 @@ def enqueue_refresh(customer_ids) -> int:
     ids = sorted({int(pk) for pk in customer_ids})
     for start in range(0, len(ids), REFRESH_CHUNK):
         chunk = ids[start : start + REFRESH_CHUNK]
-        # robust: the write that asked for the refresh has committed and must not look
-        # failed; a refresh that fails is logged and the nightly recompute catches up.
-        transaction.on_commit(lambda chunk=chunk: refresh_customers.delay(chunk), robust=True)
+        # The write that asked for the refresh has committed and must not look failed; a
+        # refresh that cannot be queued is logged at ERROR (crm.celery.delay_logged) and the
+        # nightly recompute catches up.
+        transaction.on_commit(lambda chunk=chunk: delay_logged(refresh_customers, chunk))
     return len(ids)
 
 
@@ -81,7 +83,7 @@ def enqueue_recompute_all(as_of: dt.date | None = None) -> None:
     from django.db import transaction
 
     day = as_of.isoformat() if as_of else None
-    transaction.on_commit(lambda: recompute_all.delay(day), robust=True)
+    transaction.on_commit(lambda: delay_logged(recompute_all, day))
 
 
 def _queue_of(request) -> str | None:

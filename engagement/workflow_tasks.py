@@ -9,6 +9,8 @@ import datetime as dt
 from celery import shared_task
 from django.db import transaction
 
+from crm.celery import delay_logged
+
 # Ids per evaluation message (bounded SQL IN lists, small retriable tasks).
 CHUNK = 5_000
 RETRY = {
@@ -64,9 +66,9 @@ def enqueue_evaluate(customer_ids=None, triggers=None) -> None:
     """Queue an evaluation once the current transaction commits."""
     kinds = None if triggers is None else [str(t) for t in triggers]
     if customer_ids is None:
-        transaction.on_commit(lambda: evaluate_alerts.delay(None, kinds), robust=True)
+        transaction.on_commit(lambda: delay_logged(evaluate_alerts, None, kinds))
         return
     ids = sorted({int(pk) for pk in customer_ids})
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        transaction.on_commit(lambda chunk=chunk: evaluate_alerts.delay(chunk, kinds), robust=True)
+        transaction.on_commit(lambda chunk=chunk: delay_logged(evaluate_alerts, chunk, kinds))
