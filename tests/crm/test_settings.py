@@ -42,7 +42,6 @@ def test_production_settings_pass_check_deploy_with_no_warnings():
     assert "no issues" in result.stdout
 
 
-
 def _python(code: str, **env) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     return subprocess.run(
