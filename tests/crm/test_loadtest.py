@@ -88,7 +88,7 @@ def test_an_acknowledged_write_that_is_missing_is_reported_lost(live_server, crm
 
 
 def test_freshness_over_its_maximum_or_timed_out_fails_the_verdict():
-    def figures(p95, timeouts=0):
+    def figures(p95, timeouts=0, most=5.0):
         return {
             "ops": {},
             "writes": {"lost": 0, "lost_examples": []},
@@ -97,7 +97,7 @@ def test_freshness_over_its_maximum_or_timed_out_fails_the_verdict():
                 "timeouts": timeouts,
                 "timeout_s": 60.0,
                 "p95_s": p95,
-                "p95_max_s": 5.0,
+                "p95_max_s": most,
             },
         }
 
@@ -105,3 +105,5 @@ def test_freshness_over_its_maximum_or_timed_out_fails_the_verdict():
     assert verdict(figures(5.1)) == ["freshness p95 5.1 s over 5.0 s (0 of 20 probes not "
                                      "refreshed within 60 s)"]  # fmt: skip
     assert "over the 60 s timeout (18 of 20" in verdict(figures(None, timeouts=18))[0]
+    # `--freshness-p95-max off`: measured and reported, never failing the run.
+    assert verdict(figures(None, timeouts=18, most=None)) == []
