@@ -45,8 +45,11 @@ DEFAULT_MIX = {
     "interaction_create": 25,
     "interaction_bulk": 10,
 }
-# How often a freshness probe reads its customer back (the figure's resolution).
+# How often a freshness probe reads its customer back: finely while the promise (seconds)
+# is at stake, then slowly, so slow refreshes do not turn the probes into a load of their own.
 POLL_SECONDS = 0.25
+POLL_SECONDS_LATE = 2.0
+POLL_FINE_FOR = 10.0
 # The freshness probes' write and polls, reported apart from the mix.
 PROBE_OPS = ("probe_write", "probe_poll")
 
@@ -319,7 +322,8 @@ class LoadTest:
                 if status == 200 and (data.get("engagement") or {}).get("status") == "active":
                     self.probe_results.append(time.monotonic() - written)
                     return
-                time.sleep(POLL_SECONDS)
+                late = time.monotonic() - written > POLL_FINE_FOR
+                time.sleep(POLL_SECONDS_LATE if late else POLL_SECONDS)
             self.probe_results.append(math.inf)
         finally:
             api.close()
