@@ -11,6 +11,7 @@ import datetime as dt
 from celery import shared_task
 from django.db import transaction
 
+from crm.celery import delay_logged
 from crm.db import chunks
 
 # Ids per message: a bulk import of 100,000 customers' interactions becomes small tasks a
@@ -129,7 +130,7 @@ def enqueue_evaluate(customer_ids=None, triggers=None) -> None:
     """Queue an alert evaluation (of every customer when `customer_ids` is None) after commit."""
     kinds = None if triggers is None else [str(t) for t in triggers]
     if customer_ids is None:
-        transaction.on_commit(lambda: evaluate_alerts.delay(None, kinds), robust=True)
+        transaction.on_commit(lambda: delay_logged(evaluate_alerts, None, kinds))
         return
     _enqueue_chunks(evaluate_alerts, customer_ids, kinds)
 
@@ -137,15 +138,16 @@ def enqueue_evaluate(customer_ids=None, triggers=None) -> None:
 def enqueue_recompute_all(as_of: dt.date | None = None) -> None:
     """Queue a full recompute once the current transaction commits."""
     day = as_of.isoformat() if as_of else None
-    transaction.on_commit(lambda: recompute_all.delay(day), robust=True)
+    transaction.on_commit(lambda: delay_logged(recompute_all, day))
 
 
 def _enqueue_chunks(task, customer_ids, *args) -> int:
     ids = sorted({int(pk) for pk in customer_ids})
     for chunk in chunks(ids, CHUNK):
-        # robust: the write that asked for this has committed and must not look failed; a
-        # task that fails to queue is logged and the nightly recompute catches up.
-        transaction.on_commit(lambda chunk=chunk: task.delay(chunk, *args), robust=True)
+        # The write that asked for this has committed and must not look failed; a task that
+        # cannot be queued is logged at ERROR (crm.celery.delay_logged) and the nightly
+        # recompute catches up.
+        transaction.on_commit(lambda chunk=chunk: delay_logged(task, chunk, *args))
     return len(ids)
 
 
