@@ -15,12 +15,11 @@ from django.utils import timezone
 from customers.demo import SeedResult, demo_seed
 from customers.demo.archetypes import LOOKBACK_DAYS
 from engagement.analytics.rollups import metrics_refresh
-from engagement.engine.recompute import RecomputeSummary, engagement_recompute
 from engagement.models.metrics import MetricRefresh
 from engagement.models.results import EngagementResult
-from engagement.models.workflow import ActionPlan, Alert, AlertRule
+from engagement.models.workflow import ActionPlan, Alert
 
-from .alerts import alerts_evaluate
+from .runs import RunSummary, engagement_run
 
 # The rollups take about 100 s per million interactions on SQLite: past this base size they
 # are left to `refresh_metrics` (the dashboard computes live until then).
@@ -33,7 +32,7 @@ Progress = Callable[[str, int, int], None]  # (label, done, total)
 @dataclass
 class DemoReport:
     loaded: SeedResult
-    engagement: RecomputeSummary
+    engagement: RunSummary
     alerts: int
     refresh: MetricRefresh | None  # None: more than ROLLUP_LIMIT customers
 
@@ -68,9 +67,8 @@ def demo_load(
         f"{loaded.contacts:,} contacts, {loaded.subscriptions:,} subscriptions and "
         f"{loaded.interactions:,} interactions in {loaded.seconds:.1f}s."
     )
-    moves_from, summary = _recompute_history(loaded, progress)
-    note("evaluating the alert rules")
-    fired = _evaluate_alerts(moves_from)
+    summary = _recompute_history(loaded, progress, note)
+    fired = summary.alerts
     say(
         f"Engagement of {summary.customers:,} customers as of {summary.as_of} "
         f"({summary.seconds:.1f}s); {fired:,} alerts fired."
@@ -82,34 +80,32 @@ def demo_load(
     return DemoReport(loaded=loaded, engagement=summary, alerts=fired, refresh=refresh)
 
 
-def _recompute_history(loaded: SeedResult, progress: Progress | None):
+def _recompute_history(loaded: SeedResult, progress: Progress | None, note) -> RunSummary:
     """Engagement month by month over the last year (for the customers of then), then as of
     LOOKBACK_DAYS ago, then today, so that the status history (the dashboard's status over
-    time, churn and reactivation) has a past and the demo opens with the last days' moves."""
+    time, churn and reactivation) has a past and the demo opens with the last days' moves.
+
+    The past is loaded, not lived: only today's run evaluates the alert rules (as of today,
+    on the moves it stores), so the demo opens with this week's alerts, not a year of them.
+    """
     today = timezone.localdate()
     if len(loaded.ids) <= ROLLUP_LIMIT:
         for months_ago in range(HISTORY_MONTHS, 0, -1):
             day = _months_before(today, months_ago)
-            engagement_recompute(
+            engagement_run(
                 as_of=day,
                 customer_ids=loaded.ids_joined_before((today - day).days),
                 progress=_labelled(progress, f"engagement as of {day}"),
+                evaluate=False,
             )
-    engagement_recompute(
+    engagement_run(
         as_of=today - dt.timedelta(days=LOOKBACK_DAYS),
         customer_ids=loaded.ids_joined_before(LOOKBACK_DAYS),
         progress=_labelled(progress, f"engagement {LOOKBACK_DAYS} days ago"),
+        evaluate=False,
     )
-    moves_from = timezone.now()
-    summary = engagement_recompute(progress=_labelled(progress, "engagement today"))
-    return moves_from, summary
-
-
-def _evaluate_alerts(moves_from: dt.datetime) -> int:
-    fired = alerts_evaluate(since=moves_from)["alerts"]
-    # Cancellations are read from the subscriptions' own timestamps (the last day's).
-    fired += alerts_evaluate(triggers=[AlertRule.Trigger.SUBSCRIPTION_CANCELLED])["alerts"]
-    return fired
+    note("recomputing today and evaluating the alert rules")
+    return engagement_run(as_of=today, progress=_labelled(progress, "engagement today"))
 
 
 def demo_figures() -> dict:

@@ -18,10 +18,9 @@ from engagement import schedules, tasks
 from engagement.analytics import rollups
 from engagement.analytics.board import answer
 from engagement.analytics.periods import Period, Segment
-from engagement.engine import recompute
 from engagement.models import EngagementResult, RuleSet
 from engagement.models.metrics import ComparisonCell
-from engagement.workflow import alerts
+from engagement.workflow import runs
 from tests.factories import (
     CustomerFactory,
     InteractionFactory,
@@ -139,8 +138,8 @@ def _nightly():
 def _record_order(monkeypatch):
     calls = []
     for module, name, label in (
-        (recompute, "engagement_recompute", "recompute"),
-        (alerts, "alerts_evaluate", "alerts"),
+        (runs, "engagement_recompute", "recompute"),
+        (runs, "alerts_evaluate", "alerts"),
         (rollups, "metrics_refresh", "rollups"),
     ):
         real = getattr(module, name)
