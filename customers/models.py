@@ -8,6 +8,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from . import kinds
+from .search import SearchTextField
 
 
 def local_today():
@@ -45,8 +46,10 @@ class Customer(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     archived_at = models.DateTimeField(null=True, blank=True)
+    # What the search box matches (customers.search): kept by every save and bulk insert.
+    search_text = SearchTextField(sources=("name", "email", "external_id"))
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["search_text"])
     objects = CustomerQuerySet.as_manager()
 
     class Meta:
@@ -87,8 +90,9 @@ class Contact(models.Model):
     is_primary = models.BooleanField(default=False)
     marketing_opt_in = models.BooleanField(default=False)
     external_id = models.CharField(max_length=100, blank=True)
+    search_text = SearchTextField(sources=("first_name", "last_name", "email"))
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["search_text"])
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]

@@ -31,6 +31,7 @@ from simple_history.utils import (
 
 from customers import events
 from customers.models import Customer, Interaction, Subscription
+from customers.search import refresh_search_text
 
 from .constraints import check_constraints, holds, referenced_fields
 from .files import normalise_column, read_table
@@ -527,6 +528,8 @@ class _Importer:
                     r.instance.updated_at = self.now
                 names.append("updated_at")
             objs = [r.instance for r in updates]
+            # bulk_update() skips the fields' pre_save(): the search text is refreshed here.
+            names = refresh_search_text(objs, names)
             if self.history is not None:
                 bulk_update_with_history(
                     objs,
