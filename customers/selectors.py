@@ -7,7 +7,7 @@ query per row: every relation a list shows is joined here.
 from django.db.models import QuerySet
 
 from .models import Contact, Customer, Interaction, Product, Subscription
-from .search import search_words
+from .search import search_words, word_matches
 
 # The stored engagement result is a reverse one-to-one (`customer.engagement`, may be
 # missing); joining it here costs nothing on a page and saves one query per row.
@@ -29,21 +29,13 @@ def customer_search(customers: QuerySet[Customer], *, term: str) -> QuerySet[Cus
     """Narrow customers to those matching every word of `term`, ignoring case and accents.
 
     A word matches the customer's name, e-mail or external id, or the first name, last
-    name or e-mail of one of its contacts: a LIKE on the folded `search_text` of either
-    table (customers.search; "zabka" finds "Żabka", "ÇAÍ" finds "Açaí"). The matching ids
-    come from a UNION of the two tables (not an OR across a join), so each side can use its
-    own trigram index on PostgreSQL and a customer with several matching contacts is listed
-    once. Quoted phrases ("Acme Rockets") count as one word.
+    name or e-mail of one of its contacts ("zabka" finds "Żabka", "ÇAÍ" finds "Açaí"):
+    a LIKE on the customer's folded search columns (customers.search), so no join, no
+    duplicate rows, and the list can stop reading once it has a page of matches.
+    Quoted phrases ("Acme Rockets") count as one word.
     """
     for word in search_words(term):
-        by_customer = Customer.objects.filter(search_text__contains=word)
-        by_contact = Contact.objects.filter(search_text__contains=word)
-        matching = (
-            by_customer.order_by()
-            .values("pk")
-            .union(by_contact.order_by().values("customer_id"), all=True)
-        )
-        customers = customers.filter(pk__in=matching)
+        customers = customers.filter(word_matches(word))
     return customers
 
 

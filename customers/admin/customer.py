@@ -1,14 +1,18 @@
 """The customer list and page: the sales reps' daily tool."""
 
+import functools
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from crm import permissions
@@ -33,6 +37,7 @@ from .filters import (
     OwnerFilter,
     ReactivatedFilter,
 )
+from .paging import CappedChangeList, CappedCountPaginator, page_number
 
 LATEST_INTERACTIONS = 20
 
@@ -51,6 +56,21 @@ _BADGE = (
 _TYPE_LABELS = dict(CustomerType.choices)
 
 
+# A list page shows the same few badges a hundred times: each is formatted once per
+# language (labels are translated).
+@functools.cache
+def _status_badge(status: str, reactivated: bool, language: str) -> str:
+    label = Status(status).label
+    if reactivated:
+        label = f"{label} (reactivated)"
+    return format_html(_BADGE, STATUS_COLOURS.get(status, "#64748b"), label)
+
+
+@functools.cache
+def _type_badge(code: str, language: str) -> str:
+    return format_html(_BADGE, "#475569", _TYPE_LABELS[code])
+
+
 def _engagement(customer) -> EngagementResult | None:
     # Joined by selectors.customer_list(); missing until the first recompute.
     try:
@@ -63,11 +83,18 @@ def _log_interaction_column(user):
     """A 'Log' link on the rows where this user may log an interaction (no query per row)."""
     url = reverse("admin:customers_interaction_add")
 
+    link = format_html('<a href="{}?customer={{}}">{}</a>', url, _("Log"))
+
+    # The rule looks at the customer's owner only: asked once per owner on the page.
+    allowed_by_owner = {}
+
     @admin.display(description="")
     def log_interaction(customer):
-        if not permissions.can_log_interaction(user, customer):
-            return ""
-        return format_html('<a href="{}?customer={}">{}</a>', url, customer.pk, _("Log"))
+        allowed = allowed_by_owner.get(customer.owner_id)
+        if allowed is None:
+            allowed = permissions.can_log_interaction(user, customer)
+            allowed_by_owner[customer.owner_id] = allowed
+        return mark_safe(link.format(int(customer.pk))) if allowed else ""
 
     return log_interaction
 
@@ -221,7 +248,6 @@ class CustomerAdmin(HistoryRevertGuard, BigTableMixin, SimpleHistoryAdmin):
     def has_recompute_permission(self, request):
         return permissions.can_manage_configuration(request.user)
 
-
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "owner":
             kwargs["queryset"] = (
@@ -234,6 +260,21 @@ class CustomerAdmin(HistoryRevertGuard, BigTableMixin, SimpleHistoryAdmin):
         if permissions.is_sales_rep(request.user):
             initial.setdefault("owner", request.user.pk)
         return initial
+
+    # The list at 100,000 customers: capped counts, pages read by id (customers.admin.paging).
+
+    def get_changelist(self, request, **kwargs):
+        return CappedChangeList
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        return CappedCountPaginator(
+            queryset,
+            per_page,
+            orphans=orphans,
+            allow_empty_first_page=allow_empty_first_page,
+            page=page_number(request),
+            fetch=lambda ids: selectors.customer_list(include_archived=True).filter(pk__in=ids),
+        )
 
     def get_search_results(self, request, queryset, search_term):
         queryset = selectors.customer_search(queryset, term=search_term)
@@ -272,6 +313,7 @@ class CustomerAdmin(HistoryRevertGuard, BigTableMixin, SimpleHistoryAdmin):
                 update=lambda contact, user, values: services.contact_update(
                     contact=contact, user=user, **values
                 ),
+                delete=lambda contact: services.contact_delete(contact=contact),
             )
         elif formset.model is Subscription:
             save_formset_through(
@@ -322,18 +364,24 @@ class CustomerAdmin(HistoryRevertGuard, BigTableMixin, SimpleHistoryAdmin):
         result = _engagement(customer)
         if result is None:
             return "-"
-        label = result.get_status_display()
-        if result.reactivated:
-            label = f"{label} (reactivated)"
-        return format_html(_BADGE, STATUS_COLOURS.get(result.status, "#64748b"), label)
+        return _status_badge(result.status, result.reactivated, get_language())
 
     @admin.display(description=_("types"))
     def engagement_types(self, customer):
         result = _engagement(customer)
         if result is None or not result.types:
             return "-"
-        return format_html_join(
-            " ", _BADGE, (("#475569", _TYPE_LABELS[code]) for code in result.types)
+        language = get_language()
+        return mark_safe(" ".join(_type_badge(code, language) for code in result.types))
+
+    def action_checkbox(self, obj):
+        # Django's markup, formatted here rather than by a form widget template per row.
+        label = format_html(_("Select this object for an action - {}"), str(obj))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            str(obj.pk),
+            label,
         )
 
     @admin.display(description=_("score"), ordering="engagement__score")

@@ -9,7 +9,7 @@ from django.db import connection
 
 from customers import selectors, services
 from customers.importing import records_import
-from customers.models import Contact, Customer
+from customers.models import Customer
 from customers.search import fold, search_words
 from tests.factories import ContactFactory, CustomerFactory, UserFactory
 
@@ -134,20 +134,31 @@ def test_like_wildcards_in_a_word_are_plain_characters(db):
 # The write paths keep the search text
 
 
-def _stored(model, pk):
-    return model.objects.values_list("search_text", flat=True).get(pk=pk)
+def _stored(pk):
+    return Customer.objects.values_list("search_text", "contact_search_text").get(pk=pk)
 
 
 def test_services_keep_the_search_text_current(db):
     customer = services.customer_create(name="Żabka", email="a@b.example", external_id="X-1")
-    assert _stored(Customer, customer.pk) == "zabka\na@b.example\nx-1"
+    assert _stored(customer.pk) == ("zabka\na@b.example\nx-1", "")
     services.customer_update(customer=customer, name="Łódź")
     assert _search("lodz") == ["Łódź"]
     assert _search("zabka") == []
     contact = services.contact_create(customer=customer, first_name="Jürgen", last_name="Groß")
-    assert _stored(Contact, contact.pk) == "jurgen\ngross\n"
+    assert _stored(customer.pk)[1] == "jurgen\ngross\n"
     services.contact_update(contact=contact, last_name="Müller")
     assert _search("muller") == ["Łódź"]
+    assert _search("gross") == []
+
+
+def test_a_contact_moved_or_deleted_no_longer_finds_its_former_customer(db):
+    first, second = CustomerFactory(name="First"), CustomerFactory(name="Second")
+    contact = services.contact_create(customer=first, first_name="João", last_name="Silva")
+    assert _search("joao") == ["First"]
+    services.contact_update(contact=contact, customer=second)
+    assert _search("joao") == ["Second"]
+    services.contact_delete(contact=contact)
+    assert _search("joao") == []
 
 
 def test_bulk_create_fills_the_search_text(db):
@@ -156,7 +167,7 @@ def test_bulk_create_fills_the_search_text(db):
     assert _search("ZABKA") == ["Żabka"]
 
 
-def test_import_updates_keep_the_search_text_current(db):
+def test_import_keeps_the_search_text_current(db):
     user = UserFactory()
     CustomerFactory(name="Old Name", external_id="IMP-1")
     records_import(
@@ -168,19 +179,28 @@ def test_import_updates_keep_the_search_text_current(db):
     assert _search("conceicao") == ["Conceição Lda"]
     assert _search("old") == []
     assert _search("zabka") == ["Żabka"]
+    records_import(
+        model_name="contacts",
+        data="customer,first_name,last_name\nIMP-2,Łucja,Wójcik\n".encode(),
+        filename="contacts.csv",
+        user=user,
+    )
+    assert _search("lucja wojcik") == ["Żabka"]
 
 
 def test_history_does_not_record_the_search_text(db):
     customer = services.customer_create(name="Açaí")
-    assert "search_text" not in {f.name for f in customer.history.model._meta.fields}
+    fields = {f.name for f in customer.history.model._meta.fields}
+    assert not fields & {"search_text", "contact_search_text"}
 
 
-def test_migration_fills_rows_stored_before_the_column(db):
+def test_migration_fills_rows_stored_before_the_columns(db):
     acai = CustomerFactory(name="Açaí")
     ContactFactory(customer=acai, first_name="Łucja", last_name="Żółtowska", email="")
-    Customer.objects.update(search_text="")
-    Contact.objects.update(search_text="")
+    CustomerFactory(name="Without contacts")
+    Customer.objects.update(search_text="", contact_search_text="")
     migration = importlib.import_module("customers.migrations.0003_search_text")
     migration.backfill(None, SimpleNamespace(connection=connection))
     assert _search("acai") == ["Açaí"]
     assert _search("zoltowska") == ["Açaí"]
+    assert _search("without") == ["Without contacts"]
