@@ -4,7 +4,12 @@ STATUS_COLOURS is the one palette of the statuses: the badges of every list and 
 the customer timeline's status strip.
 """
 
-from crm.admin import badge, badges
+import functools
+
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+
+from crm.admin import badge
 from engagement.models.results import CustomerType, Status
 
 STATUS_COLOURS = {
@@ -29,15 +34,26 @@ def status_colour(status: str) -> str:
 def status_badge(status: str, *, reactivated: bool = False):
     if not status:
         return "-"
+    return _status_badge(status, reactivated, get_language())
+
+
+def type_badges(types):
+    if not types:
+        return "-"
+    language = get_language()
+    return mark_safe(" ".join(_type_badge(code, language) for code in types))
+
+
+# A list page shows the same few badges a hundred times: each is formatted once per
+# language (labels are translated).
+@functools.cache
+def _status_badge(status: str, reactivated: bool, language: str):
     label = STATUS_LABELS.get(status, status)
     if reactivated:
         label = f"{label} (reactivated)"
     return badge(status_colour(status), label, css_class=CSS_CLASS)
 
 
-def type_badges(types):
-    if not types:
-        return "-"
-    return badges(
-        ((TYPE_COLOUR, TYPE_LABELS.get(code, code)) for code in types), css_class=CSS_CLASS
-    )
+@functools.cache
+def _type_badge(code: str, language: str):
+    return badge(TYPE_COLOUR, TYPE_LABELS.get(code, code), css_class=CSS_CLASS)
