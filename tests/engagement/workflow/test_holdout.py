@@ -75,7 +75,12 @@ def test_database_refuses_a_holdout_over_half_and_a_control_alert_left_open():
     customer = CustomerFactory()
     with pytest.raises(IntegrityError), transaction.atomic():
         Alert.objects.create(
-            customer=customer, rule=rule, severity="info", message="x", fired_on=TODAY, arm="control"
+            customer=customer,
+            rule=rule,
+            severity="info",
+            message="x",
+            fired_on=TODAY,
+            arm="control",
         )
 
 
