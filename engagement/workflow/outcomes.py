@@ -45,15 +45,16 @@ RATE_DIGITS = 4
 
 @dataclass(frozen=True)
 class Exposures:
-    """A SQL source of exposures: a SELECT answering, in this order, the customer id, the
-    start day, the window in days, the arm and the group key (one row per exposure)."""
+    """A SQL source of exposures: a SELECT answering, in this order, a unique id of the
+    exposure (the alert's, the campaign member's), the customer id, the start day, the
+    window in days, the arm and the group key (one row per exposure)."""
 
     sql: str
     params: tuple
 
     @classmethod
     def from_queryset(cls, queryset: QuerySet) -> Exposures:
-        """From a `values_list(customer, start day, window days, arm, group key)` queryset."""
+        """From a `values_list(id, customer, start day, window days, arm, group key)`."""
         sql, params = queryset.order_by().query.get_compiler(using=queryset.db).as_sql()
         return cls(sql, tuple(params))
 
@@ -96,7 +97,7 @@ Totals = dict[str, ArmTotals]  # arm -> totals
 def _add_days(day_sql: str, days_sql: str) -> str:
     if connection.vendor == "postgresql":
         return f"({day_sql} + {days_sql})"
-    return f"date({day_sql}, '+' || ({days_sql}) || ' days')"
+    return f"date({day_sql}, ({days_sql}) || ' days')"
 
 
 def _money(value) -> Decimal:
@@ -107,7 +108,13 @@ def _money(value) -> Decimal:
 
 
 def measure(exposures: Exposures, *, as_of: dt.date) -> dict[object, Totals]:
-    """Totals per group key and arm over the exposures matured as of `as_of`: one query."""
+    """Totals per group key and arm over the exposures matured as of `as_of`: one query.
+
+    Joins, not a subquery per exposure: the moves to active, the stored results and the
+    money inside each window are each one grouped join; only the status carried into a
+    window is looked up per exposure (one index probe, and only when nothing else converted
+    it).
+    """
     local_day, day_params = connection.ops.datetime_cast_date_sql(
         "i.occurred_at", (), timezone.get_current_timezone_name()
     )
@@ -115,54 +122,54 @@ def measure(exposures: Exposures, *, as_of: dt.date) -> dict[object, Totals]:
     results = EngagementResult._meta.db_table
     interactions = Interaction._meta.db_table
     end_day = _add_days("e.start_day", "e.window_days")
-    first_day = _add_days("e.start_day", "1")
-    in_window = f"{local_day} > m.start_day AND {local_day} <= m.end_day"
-    active = Status.ACTIVE.value
+    active, purchase, refund = Status.ACTIVE.value, kinds.PURCHASE, kinds.REFUND
     sql = f"""
-        WITH e (customer_id, start_day, window_days, arm, group_key) AS ({exposures.sql}),
+        WITH e (unit, customer_id, start_day, window_days, arm, group_key) AS ({exposures.sql}),
         m AS (
-            SELECT e.customer_id, e.start_day, {first_day} AS first_day, {end_day} AS end_day,
-                   e.arm, e.group_key
+            SELECT e.unit, e.customer_id, e.start_day, {_add_days("e.start_day", "1")} AS first_day,
+                   {end_day} AS end_day, e.arm, e.group_key
             FROM e WHERE {end_day} <= %s
+        ),
+        moved AS (
+            SELECT DISTINCT m.unit FROM m JOIN {history} h ON h.customer_id = m.customer_id
+            WHERE h.to_status = '{active}' AND h.as_of > m.start_day AND h.as_of <= m.end_day
+        ),
+        stored AS (
+            SELECT m.unit FROM m JOIN {results} r ON r.customer_id = m.customer_id
+            WHERE r.status = '{active}' AND r.as_of > m.start_day AND r.as_of <= m.end_day
+        ),
+        money AS (
+            SELECT m.unit,
+                   MAX(CASE WHEN i.kind = '{purchase}' THEN 1 ELSE 0 END) AS purchased,
+                   SUM(CASE WHEN i.kind = '{purchase}' THEN i.amount ELSE -i.amount END)
+                       AS revenue
+            FROM m JOIN {interactions} i ON i.customer_id = m.customer_id
+            WHERE i.kind IN ('{purchase}', '{refund}')
+              -- a bound the (kind, occurred_at) index can use; a window's first local day
+              -- starts after its UTC start day, whatever the zone
+              AND i.occurred_at >= (SELECT MIN(start_day) FROM m)
+              AND {local_day} > m.start_day AND {local_day} <= m.end_day
+            GROUP BY m.unit
         ),
         u AS (
             SELECT m.group_key, m.arm,
-                CASE WHEN EXISTS (
-                        SELECT 1 FROM {history} h WHERE h.customer_id = m.customer_id
-                        AND h.to_status = '{active}'
-                        AND h.as_of > m.start_day AND h.as_of <= m.end_day)
+                CASE WHEN moved.unit IS NOT NULL OR stored.unit IS NOT NULL
                     OR (SELECT h.to_status FROM {history} h
                         WHERE h.customer_id = m.customer_id AND h.as_of <= m.first_day
                         ORDER BY h.as_of DESC, h.id DESC LIMIT 1) = '{active}'
-                    OR EXISTS (
-                        SELECT 1 FROM {results} r WHERE r.customer_id = m.customer_id
-                        AND r.status = '{active}'
-                        AND r.as_of > m.start_day AND r.as_of <= m.end_day)
                 THEN 1 ELSE 0 END AS converted,
-                CASE WHEN EXISTS (
-                        SELECT 1 FROM {interactions} i WHERE i.customer_id = m.customer_id
-                        AND i.kind = '{kinds.PURCHASE}' AND {in_window})
-                THEN 1 ELSE 0 END AS purchased,
-                COALESCE((
-                    SELECT SUM(CASE WHEN i.kind = '{kinds.PURCHASE}' THEN i.amount
-                                    ELSE -i.amount END)
-                    FROM {interactions} i WHERE i.customer_id = m.customer_id
-                    AND i.kind IN ('{kinds.PURCHASE}', '{kinds.REFUND}') AND {in_window}
-                ), 0) AS revenue
+                COALESCE(money.purchased, 0) AS purchased,
+                COALESCE(money.revenue, 0) AS revenue
             FROM m
+            LEFT JOIN moved ON moved.unit = m.unit
+            LEFT JOIN stored ON stored.unit = m.unit
+            LEFT JOIN money ON money.unit = m.unit
         )
         SELECT group_key, arm, COUNT(*), SUM(converted), SUM(purchased),
                SUM(revenue), SUM(revenue * revenue)
         FROM u GROUP BY group_key, arm
     """
-    params = [
-        *exposures.params,
-        as_of,
-        *day_params,
-        *day_params,
-        *day_params,
-        *day_params,
-    ]
+    params = [*exposures.params, as_of, *day_params, *day_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -256,7 +263,7 @@ def _sum(parts: list[Totals]) -> Totals:
 def alert_exposures(rules: QuerySet[AlertRule]) -> Exposures:
     """Every alert of `rules`, keyed by rule, with its rule's outcome window."""
     alerts = Alert.objects.filter(rule__in=rules).values_list(
-        "customer_id", "fired_on", "rule__outcome_window_days", "arm", "rule_id"
+        "pk", "customer_id", "fired_on", "rule__outcome_window_days", "arm", "rule_id"
     )
     return Exposures.from_queryset(alerts)
 

@@ -73,7 +73,7 @@ def _converted(rule, as_of=F + dt.timedelta(days=W)):
     return measure(
         Exposures.from_queryset(
             Alert.objects.filter(rule=rule).values_list(
-                "customer_id", "fired_on", "rule__outcome_window_days", "arm", "customer_id"
+                "pk", "customer_id", "fired_on", "rule__outcome_window_days", "arm", "customer_id"
             )
         ),
         as_of=as_of,
