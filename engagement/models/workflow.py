@@ -132,6 +132,12 @@ class Alert(models.Model):
         # The control arm of a rule's holdout: recorded, never worked (see `arm`).
         HELD_OUT = "held_out", "Held out"
 
+    # Still to be worked; at most one per rule and customer (the constraint below).
+    OPEN_STATES = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+    # Worked and closed. HELD_OUT is neither open nor closed: drawn into the control arm, it
+    # is never worked nor set by hand, and counts for the cooldown by its day like any alert.
+    CLOSED_STATES = (AlertStatus.RESOLVED, AlertStatus.DISMISSED)
+
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.CASCADE, related_name="alerts"
     )
@@ -171,7 +177,7 @@ class Alert(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["rule", "customer"],
-                condition=Q(status__in=["open", "acknowledged"]),
+                condition=Q(status__in=["open", "acknowledged"]),  # OPEN_STATES
                 name="alert_one_open_per_rule_customer",
             ),
             # Control alerts and held_out go together: the experiment cannot be edited away.
@@ -244,6 +250,8 @@ class ActionStep(models.Model):
         OPEN = "open", "Open"
         DONE = "done", "Done"
         SKIPPED = "skipped", "Skipped"
+
+    CLOSED_STATES = (StepStatus.DONE, StepStatus.SKIPPED)
 
     plan = models.ForeignKey(ActionPlan, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveSmallIntegerField(default=0)

@@ -13,8 +13,11 @@ Two steps around the demo's recompute of the past year (engagement.workflow.demo
    at risk on a fire day (last activity 30 to 60 days before it), so the recompute itself
    writes their way back to active into the status history.
 2. `demo_trials_fire`, after it: stores the alerts the two rules would have fired on the
-   fire days (the month starts the history was recomputed on, windows matured), with the
-   drawn arms: treatment ones resolved, each with a completed plan; control ones held out.
+   fire days, with the drawn arms: treatment ones resolved, each with a completed plan;
+   control ones held out.
+
+The fire days are the last FIRE_DAYS of the days the history is recomputed on whose
+windows have ended by today.
 
 Bulk writes only: a few queries per rule, well under a second at 2,000 customers.
 """
@@ -36,10 +39,10 @@ from customers.demo import catalog
 from customers.models import Customer, Interaction
 from engagement.models.results import StatusHistory
 from engagement.models.workflow import ActionPlan, ActionStep, Alert, AlertRule, Arm
-from engagement.services.plans import default_success_user
-from engagement.services.playbooks import alert_rule_save
 
 from .outcome_stats import draw_arm
+from .plans import default_success_user
+from .playbooks import alert_rule_save
 
 
 @dataclass(frozen=True)
@@ -52,14 +55,15 @@ class Trial:
 TRIALS = (Trial("Slipped to at risk", 0.4), Trial("Churned", 0.0))
 HOLDOUT_PERCENT = 30
 WINDOW_DAYS = 60
-# The month starts 5 to 3 months back: recomputed by the demo, windows of 60 days matured.
-FIRE_MONTHS = range(5, 2, -1)
+FIRE_DAYS = 3
 # The default rules' at-risk band (active <= 30 days, at risk <= 60).
 SLIPPING_DAYS = (31, 60)
 
 
-def fire_days(today: dt.date) -> list[dt.date]:
-    return [_months_before(today, months) for months in FIRE_MONTHS]
+def fire_days(days: list[dt.date], today: dt.date) -> list[dt.date]:
+    """The last FIRE_DAYS of `days` (sorted) whose outcome window has ended by `today`."""
+    matured = [d for d in sorted(days) if d + dt.timedelta(days=WINDOW_DAYS) <= today]
+    return matured[-FIRE_DAYS:]
 
 
 def _rules() -> dict[str, AlertRule]:
@@ -77,13 +81,17 @@ def _arm(rule: AlertRule, customer_id: int, day: dt.date) -> str:
 
 
 @transaction.atomic
-def demo_trials_prepare(*, customer_ids: list[int], seed: int, today: dt.date) -> int:
+def demo_trials_prepare(
+    *, customer_ids: list[int], days: list[dt.date], seed: int, today: dt.date
+) -> int:
     """Holdouts on the trial rules and the come-back purchases of their treated customers;
     answers the number of purchases planted. Rules missing (renamed by an admin) are skipped."""
     rules = _rules()
     for rule in rules.values():
         alert_rule_save(rule=rule, holdout_percent=HOLDOUT_PERCENT, outcome_window_days=WINDOW_DAYS)
-    days = fire_days(today)
+    days = fire_days(days, today)
+    if not days or not customer_ids:
+        return 0
     rng = random.Random(seed)
     last = _last_activity(customer_ids, days)
     planted = []
@@ -158,10 +166,12 @@ def _last_activity(customer_ids: list[int], days: list[dt.date]) -> dict[int, li
 
 
 @transaction.atomic
-def demo_trials_fire(*, customer_ids: list[int], today: dt.date) -> int:
+def demo_trials_fire(*, customer_ids: list[int], days: list[dt.date], today: dt.date) -> int:
     """The trial rules' alerts of the fire days for `customer_ids` (the customers just
     loaded), read from the recomputed status history; answers how many were stored."""
-    days = fire_days(today)
+    days = fire_days(days, today)
+    if not days or not customer_ids:
+        return 0
     success = default_success_user()
     stored = 0
     for trial in TRIALS:
@@ -258,9 +268,3 @@ def _plan(rule, customer_id, day, steps, success) -> ActionPlan:
 
 def _at(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(9)))
-
-
-def _months_before(day: dt.date, months: int) -> dt.date:
-    """The first day of the month `months` calendar months before `day`'s month."""
-    index = day.year * 12 + day.month - 1 - months
-    return dt.date(index // 12, index % 12 + 1, 1)

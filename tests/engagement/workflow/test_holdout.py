@@ -8,12 +8,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from engagement.engine.rule_sets import rule_set_ensure
 from engagement.models.results import EngagementResult
 from engagement.models.workflow import ActionPlan, Alert, AlertRule, Playbook
-from engagement.rules import active_rule_set
-from engagement.selectors_workflow import my_work
-from engagement.services.alerts import alert_update, alerts_evaluate, alerts_set_status
+from engagement.workflow.alerts import alert_update, alerts_evaluate, alerts_set_status
 from engagement.workflow.outcome_stats import draw_arm
+from engagement.workflow.selectors import my_work
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +39,7 @@ def _inactive_customers(n, owner=None):
             customer=c,
             status="inactive",
             revenue_365=Decimal("5000.00"),
-            rule_set=active_rule_set(),
+            rule_set=rule_set_ensure(),
             as_of=TODAY,
             computed_at=timezone.now(),
         )

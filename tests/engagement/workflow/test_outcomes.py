@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 
 from customers.models import Customer, Interaction
+from engagement.engine.rule_sets import rule_set_ensure
 from engagement.models.results import EngagementResult, StatusHistory
 from engagement.models.workflow import Alert, AlertRule, Playbook
-from engagement.rules import active_rule_set
 from engagement.workflow.outcome_stats import draw_arm
 from engagement.workflow.outcomes import (
     Exposures,
@@ -61,7 +61,7 @@ def _moved(customer, day, to_status, from_status="at_risk"):
         to_status=to_status,
         as_of=day,
         changed_at=timezone.now(),
-        rule_set=active_rule_set(),
+        rule_set=rule_set_ensure(),
     )
 
 
@@ -113,7 +113,7 @@ def test_a_stored_active_result_inside_the_window_converts(rule, result_day, con
     EngagementResult.objects.create(
         customer=customer,
         status="active",
-        rule_set=active_rule_set(),
+        rule_set=rule_set_ensure(),
         as_of=_day(result_day),
         computed_at=timezone.now(),
     )
@@ -241,7 +241,7 @@ def _simulate(*, customers, control_rate, treatment_rate, seed, purchase_amount=
     )
     made = Customer.objects.bulk_create(Customer(name=f"t{i}") for i in range(customers))
     alerts, moves, purchases = [], [], []
-    rule_set = active_rule_set()
+    rule_set = rule_set_ensure()
     for customer in made:
         arm = draw_arm(
             rule_or_campaign_key=f"rule:{rule.pk}",
