@@ -27,6 +27,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -268,18 +269,26 @@ def alert_exposures(rules: QuerySet[AlertRule]) -> Exposures:
     return Exposures.from_queryset(alerts)
 
 
+class Named(NamedTuple):
+    """An outcome row with what it measures, for the faces that show names."""
+
+    kind: str  # "rule", "playbook" or "campaign"
+    name: str
+    row: dict
+
+
 def alert_outcome_rows(
     *,
     as_of: dt.date,
     rule: int | None = None,
     playbook: int | None = None,
-) -> list[dict]:
+) -> list[Named]:
     """Rows per rule and per playbook (alerts of the rules that have it as their playbook).
 
     A rule's or playbook's row appears once it has a matured alert; the one asked for by
     `rule` / `playbook` appears regardless (n = 0).
     With `rule` only that rule's row; with `playbook` that playbook's row and its rules'.
-    Two queries whatever the number of alerts.
+    Three queries whatever the number of alerts.
     """
     rules = AlertRule.objects.all()
     if rule is not None:
@@ -294,14 +303,10 @@ def alert_outcome_rows(
         if r.playbook_id is not None:
             by_playbook[r.playbook_id].append((r, totals or {}))
         if totals or pk == rule:
-            rows.append(
-                outcome_row(
-                    totals or {},
-                    window_days=r.outcome_window_days,
-                    rule=pk,
-                    playbook=r.playbook_id,
-                )
+            row = outcome_row(
+                totals or {}, window_days=r.outcome_window_days, rule=pk, playbook=r.playbook_id
             )
+            rows.append(Named("rule", r.name, row))
     if rule is not None:
         return rows
     names = dict(
@@ -314,35 +319,33 @@ def alert_outcome_rows(
         totals = _sum([t for _, t in members])
         if totals or pk == playbook:
             windows = {r.outcome_window_days for r, _ in members}
-            rows.append(
-                outcome_row(
-                    totals,
-                    window_days=windows.pop() if len(windows) == 1 else None,
-                    playbook=pk,
-                )
+            row = outcome_row(
+                totals, window_days=windows.pop() if len(windows) == 1 else None, playbook=pk
             )
+            rows.append(Named("playbook", names[pk], row))
     return rows
 
 
 def campaign_outcome_rows(
     *, as_of: dt.date, playbook: int | None = None, campaign: int | None = None
-) -> list[dict]:
-    """Rows per campaign: `measure` over the campaign members (customer, the campaign's
-    start day and window, the member's arm, the campaign as group key), then `outcome_row`.
+) -> list[Named]:
+    """Rows per campaign: `measure` over the campaign members (member id, customer, the
+    campaign's start day and window, the member's arm, the campaign as group key), then
+    `outcome_row(totals, window_days=..., playbook=..., campaign=...)`, named by campaign.
 
     The campaigns part of the workflow provides its members; until it does there are none.
     """
     return []
 
 
-def outcomes_report(
+def outcome_rows(
     *,
     as_of: dt.date | None = None,
     rule: int | None = None,
     playbook: int | None = None,
     campaign: int | None = None,
-) -> list[dict]:
-    """The rows of `GET /api/metrics/outcomes/`: rules, then playbooks, then campaigns.
+) -> list[Named]:
+    """The outcomes as of `as_of` (default today): rules, then playbooks, then campaigns.
 
     Filters narrow the rows by their own fields: `rule` keeps that rule's row, `playbook`
     the rows whose playbook it is (itself, its rules, its campaigns), `campaign` that
@@ -357,14 +360,26 @@ def outcomes_report(
     return rows
 
 
+def outcomes_report(
+    *,
+    as_of: dt.date | None = None,
+    rule: int | None = None,
+    playbook: int | None = None,
+    campaign: int | None = None,
+) -> list[dict]:
+    """The rows of `GET /api/metrics/outcomes/` (`outcome_rows` without the names)."""
+    named = outcome_rows(as_of=as_of, rule=rule, playbook=playbook, campaign=campaign)
+    return [n.row for n in named]
+
+
 def rule_outcome(*, rule: AlertRule, as_of: dt.date | None = None) -> dict:
     """The outcome row of one rule (its admin page)."""
     as_of = as_of or timezone.localdate()
-    return alert_outcome_rows(as_of=as_of, rule=rule.pk)[0]
+    return alert_outcome_rows(as_of=as_of, rule=rule.pk)[0].row
 
 
 def playbook_outcome(*, playbook: Playbook, as_of: dt.date | None = None) -> dict:
     """The outcome row of one playbook over its rules' alerts (its admin page)."""
     as_of = as_of or timezone.localdate()
     rows = alert_outcome_rows(as_of=as_of, playbook=playbook.pk)
-    return next(r for r in rows if r["rule"] is None and r["playbook"] == playbook.pk)
+    return next(n.row for n in rows if n.kind == "playbook")
