@@ -288,20 +288,26 @@ def alert_outcome_rows(
     A rule's or playbook's row appears once it has a matured alert; the one asked for by
     `rule` / `playbook` appears regardless (n = 0).
     With `rule` only that rule's row; with `playbook` that playbook's row and its rules'.
-    Three queries whatever the number of alerts.
+    Two queries whatever the number of alerts.
     """
     rules = AlertRule.objects.all()
     if rule is not None:
         rules = rules.filter(pk=rule)
     if playbook is not None:
         rules = rules.filter(playbook_id=playbook)
-    found = {r.pk: r for r in rules.only("pk", "name", "playbook_id", "outcome_window_days")}
+    found = {
+        r.pk: r
+        for r in rules.select_related("playbook").only(
+            "pk", "name", "outcome_window_days", "playbook__name"
+        )
+    }
     measured = measure(alert_exposures(rules), as_of=as_of) if found else {}
-    rows, by_playbook = [], defaultdict(list)
+    rows, by_playbook, names = [], defaultdict(list), {}
     for pk, r in sorted(found.items(), key=lambda item: (item[1].name, item[0])):
         totals = measured.get(pk)
         if r.playbook_id is not None:
             by_playbook[r.playbook_id].append((r, totals or {}))
+            names[r.playbook_id] = r.playbook.name
         if totals or pk == rule:
             row = outcome_row(
                 totals or {}, window_days=r.outcome_window_days, rule=pk, playbook=r.playbook_id
@@ -309,11 +315,8 @@ def alert_outcome_rows(
             rows.append(Named("rule", r.name, row))
     if rule is not None:
         return rows
-    names = dict(
-        Playbook.objects.filter(
-            pk__in=[*by_playbook, *([playbook] if playbook else [])]
-        ).values_list("pk", "name")
-    )
+    if playbook is not None and playbook not in names:  # asked for, and no rule has it
+        names.update(Playbook.objects.filter(pk=playbook).values_list("pk", "name"))
     for pk in sorted(names, key=lambda p: (names[p], p)):
         members = by_playbook.get(pk, [])
         totals = _sum([t for _, t in members])

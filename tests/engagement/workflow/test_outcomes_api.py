@@ -3,55 +3,13 @@
 import datetime as dt
 
 import pytest
-from django.utils import timezone
 
 from customers.models import Customer
-from engagement.engine.rule_sets import rule_set_ensure
-from engagement.models.results import StatusHistory
-from engagement.models.workflow import Alert, AlertRule, Playbook
+from engagement.models.workflow import Alert, AlertRule
+from tests.fixtures.outcomes import AS_OF, FIRED
 
 pytestmark = pytest.mark.django_db
 URL = "/api/metrics/outcomes/"
-FIRED = dt.date(2025, 1, 6)
-AS_OF = "2025-06-30"
-
-
-@pytest.fixture
-def trial():
-    """A rule of Reactivation with 40 matured alerts per arm: 20 treated and 8 held-out
-    customers came back (status active inside the window)."""
-    rule = AlertRule.objects.create(
-        name="Trial",
-        trigger="subscription_cancelled",
-        playbook=Playbook.objects.get(name="Reactivation"),
-        holdout_percent=50,
-    )
-    customers = Customer.objects.bulk_create(Customer(name=f"c{i}") for i in range(80))
-    Alert.objects.bulk_create(
-        Alert(
-            customer=c,
-            rule=rule,
-            severity="info",
-            message="m",
-            fired_on=FIRED,
-            arm="treatment" if i < 40 else "control",
-            status="resolved" if i < 40 else "held_out",
-        )
-        for i, c in enumerate(customers)
-    )
-    back = customers[:20] + customers[40:48]
-    StatusHistory.objects.bulk_create(
-        StatusHistory(
-            customer=c,
-            from_status="at_risk",
-            to_status="active",
-            as_of=FIRED + dt.timedelta(days=10),
-            changed_at=timezone.now(),
-            rule_set=rule_set_ensure(),
-        )
-        for c in back
-    )
-    return rule
 
 
 @pytest.mark.parametrize("role", ["rep", "cs", "admin"])
