@@ -44,6 +44,7 @@ class Panel:
     chart: str = ""
     note: str = ""
     side_table: bool = False
+    wide: bool = False  # the whole row of the grid (a wide table)
     csv_url: str = field(default="")
 
 
@@ -445,7 +446,8 @@ def _outcome_panel(as_of: dt.date) -> Panel:
         charts.interval_chart(
             title="Conversion uplift: treatment minus control, percentage points, 95% interval",
             rows=points,
-            fmt=lambda v: f"{v:+.1f}" if v else "0",
+            fmt=lambda v: f"{v:+g}" if v else "0",
+            width=900,
         ),
         note=(
             f"Alerts (and campaign members) whose outcome window ended by {as_of:%d %b %Y}, all "
@@ -453,6 +455,7 @@ def _outcome_panel(as_of: dt.date) -> Panel:
             "zero); grey: no difference shown; red: converts less. Rates are fractions in the "
             "numbers; see README, \"Reading 'Does it work?'\"."
         ),
+        wide=True,
     )
 
 

@@ -94,7 +94,7 @@ def test_dashboard_shows_does_it_work_with_bars_intervals_and_csv(client, rep, t
     html = client.get(DASHBOARD, {"end": AS_OF, "period": "month"}).content.decode()
     assert 'id="panel-outcomes"' in html
     assert "Does it work?" in html
-    assert "Rule: Trial: +30.0 (95% interval" in html  # the bar's tooltip
+    assert "Rule: Trial: +30 (95% interval" in html  # the bar tooltip
     assert "Playbook: Reactivation" in html
 
     response = client.get(DASHBOARD, {"end": AS_OF, "period": "month", "csv": "outcomes"})
