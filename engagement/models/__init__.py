@@ -1,7 +1,7 @@
 from .metrics import ActivityCell, CohortCell, ComparisonCell, MetricRefresh
 from .results import CustomerType, EngagementResult, Status, StatusHistory, TypeChange
 from .rules import RuleSet
-from .workflow import ActionPlan, ActionStep, Alert, AlertRule, Playbook, PlaybookStep
+from .workflow import ActionPlan, ActionStep, Alert, AlertRule, Arm, Playbook, PlaybookStep
 
 __all__ = [
     "ActionPlan",
@@ -9,6 +9,7 @@ __all__ = [
     "ActivityCell",
     "Alert",
     "AlertRule",
+    "Arm",
     "CohortCell",
     "ComparisonCell",
     "CustomerType",

@@ -1,8 +1,10 @@
-"""/api/playbooks/, alert-rules/, alerts/, action-plans/, action-steps/{id}/."""
+"""/api/playbooks/, alert-rules/, alerts/, action-plans/, action-steps/{id}/, and
+metrics/outcomes/ (the outcomes of held-out alerts and campaigns)."""
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import outcomes, views
 
 router = SimpleRouter()
 router.register("playbooks", views.PlaybookViewSet, basename="playbook")
@@ -11,4 +13,7 @@ router.register("alerts", views.AlertViewSet, basename="alert")
 router.register("action-plans", views.ActionPlanViewSet, basename="action-plan")
 router.register("action-steps", views.ActionStepViewSet, basename="action-step")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path("metrics/outcomes/", outcomes.OutcomesView.as_view(), name="metrics-outcomes"),
+]

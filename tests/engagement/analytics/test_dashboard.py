@@ -27,6 +27,7 @@ PANELS = (
     "revenue",
     "cohorts",
     "comparison",
+    "outcomes",
 )
 
 
