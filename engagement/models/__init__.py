@@ -1,6 +1,7 @@
 from .metrics import ActivityCell, CohortCell, ComparisonCell, MetricRefresh
 from .results import CustomerType, EngagementResult, Status, StatusHistory, TypeChange
 from .rules import RuleSet
+from .segments import Arm, Campaign, CampaignMember, SavedSegment
 from .workflow import ActionPlan, ActionStep, Alert, AlertRule, Playbook, PlaybookStep
 
 __all__ = [
@@ -9,6 +10,9 @@ __all__ = [
     "ActivityCell",
     "Alert",
     "AlertRule",
+    "Arm",
+    "Campaign",
+    "CampaignMember",
     "CohortCell",
     "ComparisonCell",
     "CustomerType",
@@ -17,6 +21,7 @@ __all__ = [
     "Playbook",
     "PlaybookStep",
     "RuleSet",
+    "SavedSegment",
     "Status",
     "StatusHistory",
     "TypeChange",
