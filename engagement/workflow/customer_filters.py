@@ -11,7 +11,7 @@
 
 import django_filters
 
-from crm.filters import IdFilter
+from crm.filters import BooleanFilter, IdFilter
 from customers import selectors
 from customers.models import Customer
 from engagement.models.results import CustomerType, EngagementResult, Status
@@ -32,17 +32,17 @@ class CustomerListFilter(django_filters.FilterSet):
         label="Engagement status (stored result of the last recompute); none: not computed yet.",
     )
     owner = IdFilter(field_name="owner_id", label="Owner's user id.")
-    has_owner = django_filters.BooleanFilter(
+    has_owner = BooleanFilter(
         method="filter_has_owner", label="false: customers without an owner."
     )
     kind = django_filters.ChoiceFilter(choices=Customer.Kind.choices)
     country = django_filters.CharFilter(label="Country (exact, any case).", lookup_expr="iexact")
     industry = django_filters.CharFilter(label="Industry (exact, any case).", lookup_expr="iexact")
-    reactivated = django_filters.BooleanFilter(
+    reactivated = BooleanFilter(
         method="filter_reactivated",
         label="true: reactivated customers (stored result of the last recompute); false: others.",
     )
-    archived = django_filters.BooleanFilter(
+    archived = BooleanFilter(
         method="filter_archived",
         label="true: only archived customers; false (the default): only current ones.",
     )
