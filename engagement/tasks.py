@@ -6,6 +6,7 @@ Without CELERY_BROKER_URL they run in-process at once (see crm/settings/base.py)
 import datetime as dt
 
 from celery import shared_task
+from django.core.exceptions import ValidationError
 
 from engagement.workflow_tasks import RETRY
 
@@ -104,3 +105,23 @@ def _plain(value) -> bool:
     if isinstance(value, dict):
         return all(isinstance(k, str) and _plain(v) for k, v in value.items())
     return False
+
+
+# A refused campaign (segment deleted, playbook inactive) stays failed: retrying cannot help.
+@shared_task(
+    name="engagement.tasks.run_campaign", dont_autoretry_for=(ValidationError,), **RETRY
+)
+def run_campaign(campaign_id: int) -> dict:
+    """Draw a campaign's members and start its treatment plans (resumes where a failed run
+    stopped: members already drawn are skipped)."""
+    from engagement.workflow.campaigns import campaign_run
+
+    campaign = campaign_run(campaign_id=campaign_id)
+    return {"campaign": campaign.pk, "state": campaign.state, "members": campaign.members_done}
+
+
+def enqueue_campaign_run(campaign_id: int) -> None:
+    """Queue run_campaign once the current transaction commits (in-process without a broker)."""
+    from django.db import transaction
+
+    transaction.on_commit(lambda: run_campaign.delay(int(campaign_id)), robust=True)

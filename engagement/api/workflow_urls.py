@@ -1,8 +1,10 @@
-"""/api/playbooks/, alert-rules/, alerts/, action-plans/, action-steps/{id}/."""
+"""/api/playbooks/, alert-rules/, alerts/, action-plans/, action-steps/{id}/, saved-segments/,
+campaigns/."""
 
 from rest_framework.routers import SimpleRouter
 
 from . import workflow_views as views
+from .workflow import segments
 
 router = SimpleRouter()
 router.register("playbooks", views.PlaybookViewSet, basename="playbook")
@@ -10,5 +12,8 @@ router.register("alert-rules", views.AlertRuleViewSet, basename="alert-rule")
 router.register("alerts", views.AlertViewSet, basename="alert")
 router.register("action-plans", views.ActionPlanViewSet, basename="action-plan")
 router.register("action-steps", views.ActionStepViewSet, basename="action-step")
+
+router.register("saved-segments", segments.SavedSegmentViewSet, basename="saved-segment")
+router.register("campaigns", segments.CampaignViewSet, basename="campaign")
 
 urlpatterns = router.urls
