@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test worker beat bench lint clean
+.PHONY: install run test test-fast worker beat bench lint clean
 
 install: $(VENV)/.installed
 
@@ -26,6 +26,11 @@ run: install
 # Tests needing a real broker and worker (celery_worker) run in .ci/run's worker step.
 test: $(VENV)/.installed-test
 	$(BIN)/pytest -n 2 -m "not celery_worker" $(PYTEST_ARGS)
+
+# A developer's quick loop: everything but the slow tests (browser, property-based, fuzzing,
+# subprocess, whole demo) and the worker ones. `make test` still runs them all.
+test-fast: $(VENV)/.installed-test
+	$(BIN)/pytest -n 2 -m "not slow and not celery_worker" $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -17,6 +17,4 @@ urlpatterns = [
     ),
     path("", include("customers.api.urls")),
     path("", include("engagement.api.urls")),
-    path("", include("engagement.api.workflow_urls")),
-    path("", include("engagement.api.metrics_urls")),
 ]

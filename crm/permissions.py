@@ -1,4 +1,5 @@
-"""May this user do X to this object? The permission matrix of PRODUCT.md, stated once.
+"""May this user do X to this object? The permission matrix, stated once (see
+docs/definitions.md, "Roles and permissions").
 
 The admin (has_*_permission) and the API (permission classes) both ask these functions.
 Superusers count as crm_admin.

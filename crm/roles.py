@@ -1,4 +1,5 @@
-"""The three roles of PRODUCT.md as Django groups, with the model permissions each holds.
+"""The three roles as Django groups, with the model permissions each holds (see
+docs/definitions.md, "Roles and permissions").
 
 Model permissions decide what the admin shows at all; object rules (a rep edits only the
 customers they own) live in crm.permissions, which the admin and the API both ask.

@@ -2,12 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
-    # Import and export pages under each changelist; before admin.site.urls, whose
-    # "<model>/<object_id>/" pattern would otherwise take "import/" for an id.
-    path("admin/customers/", include("customers.admin_io")),
-    # engagement dashboard and customer timeline: admin pages, before the site's
-    # "<app>/<model>/" patterns.
-    path("admin/engagement/", include("engagement.admin.dashboard")),
+    # Pages that belong to no model (dashboard, import, export) are mounted by the admin
+    # site's get_urls (crm.admin.CRMAdminSite).
     path("admin/", admin.site.urls),
     path("api/", include("crm.api_urls")),
     path("", include("crm.site_urls")),

@@ -5,8 +5,8 @@ Import (crm_admin only): upload -> preview of what would be created, updated or 
 the list): the changelist's own queryset, with its filters, search and ordering, streamed
 as CSV or written row by row to an XLSX file.
 
-Mounted under /admin/customers/ by crm/urls.py; each changelist links here through
-templates/admin/customers/<model>/change_list.html.
+Mounted under /admin/customers/ by the admin site's get_urls (see pages()); each changelist
+links here through templates/admin/customers/<model>/change_list.html.
 """
 
 import contextlib
@@ -158,8 +158,8 @@ def import_view(request, model_name):
                     report=report,
                     token=token,
                     preview_rows=PREVIEW_ROWS,
-                    confirm_url=reverse("crm_import_confirm", args=[model_name]),
-                    import_url=reverse("crm_import", args=[model_name]),
+                    confirm_url=reverse("admin:crm_import_confirm", args=[model_name]),
+                    import_url=reverse("admin:crm_import", args=[model_name]),
                 ),
             )
     return TemplateResponse(
@@ -192,7 +192,7 @@ def import_confirm_view(request, model_name):
                 report=exc.report,
                 token=None,
                 preview_rows=PREVIEW_ROWS,
-                import_url=reverse("crm_import", args=[model_name]),
+                import_url=reverse("admin:crm_import", args=[model_name]),
             ),
         )
     finally:
@@ -246,16 +246,18 @@ def export_view(request, model_name, fmt):
     )
 
 
-urlpatterns = [
-    path("<str:model_name>/import/", admin.site.admin_view(import_view), name="crm_import"),
-    path(
-        "<str:model_name>/import/confirm/",
-        admin.site.admin_view(import_confirm_view),
-        name="crm_import_confirm",
-    ),
-    path(
-        "<str:model_name>/export/<str:fmt>/",
-        admin.site.admin_view(export_view),
-        name="crm_export",
-    ),
-]
+def pages(site) -> list:
+    """The import and export pages, mounted under /admin/customers/ (customers/admin)."""
+    return [
+        path("<str:model_name>/import/", site.admin_view(import_view), name="crm_import"),
+        path(
+            "<str:model_name>/import/confirm/",
+            site.admin_view(import_confirm_view),
+            name="crm_import_confirm",
+        ),
+        path(
+            "<str:model_name>/export/<str:fmt>/",
+            site.admin_view(export_view),
+            name="crm_export",
+        ),
+    ]

@@ -1,4 +1,5 @@
-"""The interaction kinds table of PRODUCT.md: categories and what counts as customer activity.
+"""The interaction kinds: categories and what counts as customer activity (see
+docs/definitions.md, "Interaction kinds").
 
 This module is the single statement of that table. Python code asks the functions;
 querysets and set-based SQL use the Q objects and SQL fragments built from the same sets.
@@ -66,10 +67,6 @@ def activity_q(prefix: str = "") -> Q:
     return Q(**{f"{prefix}kind__in": sorted(ACTIVITY_ANY_DIRECTION)}) | Q(
         **{f"{prefix}kind__in": sorted(ACTIVITY_INBOUND_ONLY), f"{prefix}direction": INBOUND}
     )
-
-
-def communication_activity_q(prefix: str = "") -> Q:
-    return activity_q(prefix) & Q(**{f"{prefix}kind__in": sorted(COMMUNICATION)})
 
 
 def _sql_list(kinds) -> str:

@@ -72,10 +72,6 @@ class Customer(models.Model):
     def __str__(self):
         return self.name
 
-    @property
-    def is_archived(self) -> bool:
-        return self.archived_at is not None
-
 
 class Contact(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
@@ -307,7 +303,3 @@ class Interaction(models.Model):
             errors["contact"] = "This contact does not belong to the interaction's customer."
         if errors:
             raise ValidationError(errors)
-
-    @property
-    def counts_as_activity(self) -> bool:
-        return kinds.is_activity(self.kind, self.direction or kinds.default_direction(self.kind))

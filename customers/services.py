@@ -15,6 +15,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, connections, models, router, transaction
 from django.utils import timezone
 
+from crm.db import IN_LIST_MAX, chunks
 from crm.permissions import is_sales_rep
 
 from . import events, kinds
@@ -22,9 +23,6 @@ from .models import Contact, Customer, Interaction, Product, Subscription
 
 # Fields a service may set. Timestamps, archive state and ids are managed here only.
 _MANAGED = {"id", "created_at", "updated_at", "archived_at", "created_by"}
-
-# SQLite refuses statements with too many parameters; keep `__in` lists below it.
-_IN_CHUNK = 900
 
 
 class BulkValidationError(ValidationError):
@@ -323,12 +321,6 @@ def _pk_of(value):
     return int(value)
 
 
-def _chunks(values, size=_IN_CHUNK):
-    values = list(values)
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 def _stored_external_ids(pairs: set[tuple[int, str]]) -> set[tuple[int, str]]:
     """The (customer_id, external_id) pairs among `pairs` that are already stored.
 
@@ -344,7 +336,7 @@ def _stored_external_ids(pairs: set[tuple[int, str]]) -> set[tuple[int, str]]:
     external_id = quote(Interaction._meta.get_field("external_id").column)
     found = set()
     ordered = sorted(pairs)
-    for chunk in _chunks(ordered, _IN_CHUNK // 2):
+    for chunk in chunks(ordered, IN_LIST_MAX // 2):
         values = ", ".join(["(%s, %s)"] * len(chunk))
         sql = (
             f"SELECT i.{customer}, i.{external_id} FROM (VALUES {values}) AS v "
@@ -422,11 +414,11 @@ def interactions_bulk_record(*, rows: list[dict], user=None) -> tuple[int, int]:
 
     customer_ids = {c for _, _, c, _ in parsed if c is not None}
     known_customers = set()
-    for chunk in _chunks(customer_ids):
+    for chunk in chunks(customer_ids):
         known_customers.update(Customer.objects.filter(pk__in=chunk).values_list("pk", flat=True))
     contact_ids = {c for _, _, _, c in parsed if c is not None}
     contact_owner = {}
-    for chunk in _chunks(contact_ids):
+    for chunk in chunks(contact_ids):
         contact_owner.update(Contact.objects.filter(pk__in=chunk).values_list("pk", "customer_id"))
     # Stand-ins let Interaction.clean() check the contact's customer without a query.
     contact_stubs = {pk: Contact(pk=pk, customer_id=cid) for pk, cid in contact_owner.items()}

@@ -7,12 +7,9 @@ class EngagementConfig(AppConfig):
     verbose_name = "Engagement"
 
     def ready(self):
-        from . import schedules, subscribers
+        from . import schedules, subscribers, tasks  # noqa: F401  (tasks: registers them)
 
         subscribers.connect()
-        from . import workflow_subscribers, workflow_tasks  # noqa: F401  (registers the tasks)
-
-        workflow_subscribers.connect()
         post_migrate.connect(
             schedules.ensure_schedules_after_migrate,
             sender=self,

@@ -1,25 +1,39 @@
-"""Celery tasks of the engagement engine: thin, primitive arguments, one service call each.
+"""The app's Celery tasks: thin, primitive arguments, one service call each.
 
-Without CELERY_BROKER_URL they run in-process at once (see crm/settings/base.py).
+Without CELERY_BROKER_URL they run in-process at once (see crm/settings/base.py). The
+retried ones retry with backoff on any error; every service they call is idempotent
+(constraints, conditional updates), so a retry or a redelivery after a lost worker
+duplicates nothing. Enqueue through `enqueue_*`: ids, never instances, after commit.
 """
 
 import datetime as dt
 
 from celery import shared_task
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
-from engagement.workflow_tasks import RETRY
+from crm.db import chunks
 
-# A refresh message carries at most this many ids: a bulk import of 100,000 customers'
-# interactions becomes small tasks a worker can retry one by one.
-REFRESH_CHUNK = 5_000
+# Ids per message: a bulk import of 100,000 customers' interactions becomes small tasks a
+# worker can retry one by one, with bounded SQL IN lists.
+CHUNK = 5_000
+RETRY = {
+    "autoretry_for": (Exception,),
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+
+
+# --- the engine ---------------------------------------------------------------------------
 
 
 @shared_task(name="engagement.tasks.refresh_customers")
 def refresh_customers(customer_ids: list[int]) -> dict:
     """Recompute the stored result of these customers (a write elsewhere changed them)."""
-    from engagement.services.alerts import alerts_evaluate
-    from engagement.services.recompute import engagement_recompute
+    from engagement.engine.recompute import engagement_recompute
+    from engagement.workflow.alerts import alerts_evaluate
 
     summary = _summary(engagement_recompute(customer_ids=list(customer_ids)))
     # Alerts in the same task, so a redelivered task redoes both.
@@ -31,8 +45,8 @@ def refresh_customers(customer_ids: list[int]) -> dict:
 def recompute_all(self, as_of: str | None = None) -> dict:
     """Recompute every customer (the nightly schedule, and after a rule change), evaluate
     the alert rules, then queue the dashboard rollups' rebuild on the fresh results."""
-    from engagement.services.alerts import alerts_evaluate
-    from engagement.services.recompute import engagement_recompute
+    from engagement.engine.recompute import engagement_recompute
+    from engagement.workflow.alerts import alerts_evaluate
 
     day = dt.date.fromisoformat(as_of) if as_of else None
     summary = _summary(engagement_recompute(as_of=day))
@@ -46,65 +60,66 @@ def recompute_all(self, as_of: str | None = None) -> dict:
     return summary
 
 
+# --- analytics ----------------------------------------------------------------------------
+
+
 @shared_task(name="engagement.tasks.refresh_metric_rollups", **RETRY)
 def refresh_metric_rollups(as_of: str | None = None) -> dict:
-    """Rebuild the dashboard's metric rollups (engagement.metrics_rollup).
+    """Rebuild the dashboard's metric rollups (engagement.analytics.rollups).
 
     Retried with backoff: the rebuild is one transaction that replaces every rollup, so a
     failed attempt leaves the previous ones and a retry redoes the whole rebuild.
     """
-    from engagement.metrics_rollup import metrics_refresh
+    from engagement.analytics.rollups import metrics_refresh
 
     day = dt.date.fromisoformat(as_of) if as_of else None
     refresh = metrics_refresh(as_of=day)
     return {"as_of": refresh.as_of.isoformat(), "id": refresh.pk}
 
 
-def enqueue_refresh(customer_ids) -> int:
-    """Queue refresh_customers for these ids once the current transaction commits.
+# --- the workflow -------------------------------------------------------------------------
+# Registered under the module they were first declared in: stored PeriodicTask rows and
+# queued messages name them so.
 
-    Answers how many customers were queued. Callers pass ids, never instances, so the
-    task reads committed rows whatever worker runs it.
+
+@shared_task(name="engagement.workflow_tasks.evaluate_alerts", **RETRY)
+def evaluate_alerts(
+    customer_ids: list[int] | None = None,
+    triggers: list[str] | None = None,
+    since: str | None = None,
+) -> dict:
+    from engagement.workflow.alerts import alerts_evaluate
+
+    return alerts_evaluate(
+        customer_ids=customer_ids,
+        triggers=triggers,
+        since=dt.datetime.fromisoformat(since) if since else None,
+    )
+
+
+@shared_task(name="engagement.workflow_tasks.recompute_and_evaluate", **RETRY)
+def recompute_and_evaluate(
+    customer_ids: list[int] | None = None, as_of: str | None = None, batch_size: int | None = None
+) -> dict:
+    """Recompute (all customers, or these), then evaluate the alert rules on the result.
+
+    One task, so a worker lost in the middle is redelivered (acks late) and redoes both.
     """
-    from django.db import transaction
+    from engagement.engine.recompute import engagement_recompute
+    from engagement.workflow.alerts import alerts_evaluate
 
-    ids = sorted({int(pk) for pk in customer_ids})
-    for start in range(0, len(ids), REFRESH_CHUNK):
-        chunk = ids[start : start + REFRESH_CHUNK]
-        # robust: the write that asked for the refresh has committed and must not look
-        # failed; a refresh that fails is logged and the nightly recompute catches up.
-        transaction.on_commit(lambda chunk=chunk: refresh_customers.delay(chunk), robust=True)
-    return len(ids)
-
-
-def enqueue_recompute_all(as_of: dt.date | None = None) -> None:
-    """Queue a full recompute once the current transaction commits."""
-    from django.db import transaction
-
-    day = as_of.isoformat() if as_of else None
-    transaction.on_commit(lambda: recompute_all.delay(day), robust=True)
+    day = dt.date.fromisoformat(as_of) if as_of else None
+    options = {"batch_size": batch_size} if batch_size else {}
+    summary = engagement_recompute(as_of=day, customer_ids=customer_ids, **options)
+    alerts = alerts_evaluate(customer_ids=customer_ids)
+    return {"customers": summary["customers"], "changed": summary["changed"], **alerts}
 
 
-def _queue_of(request) -> str | None:
-    """The queue a task was received from (None when run in-process: the default)."""
-    return (request.delivery_info or {}).get("routing_key") or None
+@shared_task(name="engagement.workflow_tasks.remind_overdue_steps", **RETRY)
+def remind_overdue_steps() -> int:
+    from engagement.workflow.reminders import overdue_steps_remind
 
-
-def _summary(summary) -> dict:
-    # A result backend stores the return value as JSON: keep only plain values.
-    if isinstance(summary, dict):
-        return {key: value for key, value in summary.items() if _plain(value)}
-    return {"summary": str(summary)}
-
-
-def _plain(value) -> bool:
-    if isinstance(value, str | int | float | bool) or value is None:
-        return True
-    if isinstance(value, list | tuple):
-        return all(_plain(item) for item in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
-    return False
+    return overdue_steps_remind()
 
 
 # A refused campaign (segment deleted, playbook inactive) stays failed: retrying cannot help.
@@ -120,8 +135,62 @@ def run_campaign(campaign_id: int) -> dict:
     return {"campaign": campaign.pk, "state": campaign.state, "members": campaign.members_done}
 
 
+# --- enqueueing ---------------------------------------------------------------------------
+
+
+def enqueue_refresh(customer_ids) -> int:
+    """Queue refresh_customers for these ids once the current transaction commits.
+
+    Answers how many customers were queued.
+    """
+    return _enqueue_chunks(refresh_customers, customer_ids)
+
+
+def enqueue_evaluate(customer_ids=None, triggers=None) -> None:
+    """Queue an alert evaluation (of every customer when `customer_ids` is None) after commit."""
+    kinds = None if triggers is None else [str(t) for t in triggers]
+    if customer_ids is None:
+        transaction.on_commit(lambda: evaluate_alerts.delay(None, kinds), robust=True)
+        return
+    _enqueue_chunks(evaluate_alerts, customer_ids, kinds)
+
+
+def enqueue_recompute_all(as_of: dt.date | None = None) -> None:
+    """Queue a full recompute once the current transaction commits."""
+    day = as_of.isoformat() if as_of else None
+    transaction.on_commit(lambda: recompute_all.delay(day), robust=True)
+
+
 def enqueue_campaign_run(campaign_id: int) -> None:
     """Queue run_campaign once the current transaction commits (in-process without a broker)."""
-    from django.db import transaction
-
     transaction.on_commit(lambda: run_campaign.delay(int(campaign_id)), robust=True)
+
+
+def _enqueue_chunks(task, customer_ids, *args) -> int:
+    ids = sorted({int(pk) for pk in customer_ids})
+    for chunk in chunks(ids, CHUNK):
+        # robust: the write that asked for this has committed and must not look failed; a
+        # task that fails to queue is logged and the nightly recompute catches up.
+        transaction.on_commit(lambda chunk=chunk: task.delay(chunk, *args), robust=True)
+    return len(ids)
+
+
+def _queue_of(request) -> str | None:
+    """The queue a task was received from (None when run in-process: the default)."""
+    return (request.delivery_info or {}).get("routing_key") or None
+
+
+def _summary(summary: dict) -> dict:
+    # A result backend stores the return value as JSON: keep only plain values.
+    return {key: value for key, value in summary.items() if _plain(value)}
+
+
+def _plain(value) -> bool:
+    if isinstance(value, str | int | float | bool) or value is None:
+        return True
+    if isinstance(value, list | tuple):
+        return all(_plain(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False
+

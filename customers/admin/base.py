@@ -1,49 +1,11 @@
-"""What every customers admin page shares: object permissions, service-backed saving,
-and a paginator fit for big tables."""
+"""What every customers admin page shares: object permissions and service-backed saving
+(the big-table paginator both apps share is in crm/admin.py)."""
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db import connections
-from django.db.models import QuerySet
-from django.utils.functional import cached_property
 
 from crm import permissions
-
-# Below this many rows an exact count is cheap enough on any database.
-_ESTIMATE_ABOVE = 50_000
-
-
-class EstimatedCountPaginator(Paginator):
-    """Exact counts, except an unfiltered PostgreSQL table: the planner's estimate.
-
-    COUNT(*) over millions of interactions scans the whole table on every page view;
-    pg_class.reltuples answers at once and is close enough to number the pages.
-    """
-
-    @cached_property
-    def count(self):
-        queryset = self.object_list
-        if isinstance(queryset, QuerySet) and not queryset.query.where:
-            connection = connections[queryset.db]
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-                        [queryset.model._meta.db_table],
-                    )
-                    row = cursor.fetchone()
-                if row and row[0] > _ESTIMATE_ABOVE:
-                    return int(row[0])
-        return super().count
-
-
-class BigTableMixin:
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False
-    list_per_page = 100
-    # Facet counts run one COUNT per filter choice over the whole table.
-    show_facets = admin.ShowFacets.NEVER
+from crm.admin import BigTableMixin
 
 
 class CustomerScopedAdmin(BigTableMixin):

@@ -6,19 +6,21 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from crm import permissions
+from crm.admin import BigTableMixin
 from customers import selectors, services
 from customers.models import Contact, Customer, Interaction, Subscription
-from engagement.admin.actions import recompute_engagement_action  # engagement: B2
-from engagement.models.results import CustomerType, EngagementResult, Status
+from engagement.admin.display import status_badge, type_badges
+from engagement.admin.engine.actions import RecomputePermissionMixin, recompute_engagement_action
+from engagement.admin.engine.panel import customer_panel_context
+from engagement.models.results import EngagementResult
 
 from .base import (
-    BigTableMixin,
     HistoryRevertGuard,
     ParentScopedInline,
     adopt,
@@ -36,23 +38,9 @@ from .filters import (
 
 LATEST_INTERACTIONS = 20
 
-STATUS_COLOURS = {
-    Status.NEW: "#2563eb",
-    Status.ACTIVE: "#15803d",
-    Status.PASSIVE: "#64748b",
-    Status.AT_RISK: "#b45309",
-    Status.INACTIVE: "#b91c1c",
-    Status.CHURNED: "#44403c",
-}
-_BADGE = (
-    '<span style="display:inline-block;padding:1px 7px;border-radius:9px;white-space:nowrap;'
-    'font-size:11px;color:#fff;background:{}">{}</span>'
-)
-_TYPE_LABELS = dict(CustomerType.choices)
-
 
 def _engagement(customer) -> EngagementResult | None:
-    # Joined by selectors.customer_list(); missing until the first recompute.
+    # Joined by get_queryset(); missing until the first recompute.
     try:
         return customer.engagement
     except EngagementResult.DoesNotExist:
@@ -151,7 +139,9 @@ class LatestInteractionInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(HistoryRevertGuard, BigTableMixin, SimpleHistoryAdmin):
+class CustomerAdmin(
+    RecomputePermissionMixin, HistoryRevertGuard, BigTableMixin, SimpleHistoryAdmin
+):
     list_display = [
         "name",
         "kind",
@@ -191,7 +181,7 @@ class CustomerAdmin(HistoryRevertGuard, BigTableMixin, SimpleHistoryAdmin):
     def get_queryset(self, request):
         # Archived ones stay reachable (their page, the archived filter); the
         # ArchivedFilter hides them from the default list.
-        return selectors.customer_list(include_archived=True)
+        return selectors.customer_list(include_archived=True, related=["engagement"])
 
     def get_list_display(self, request):
         display = list(super().get_list_display(request))
@@ -217,10 +207,6 @@ class CustomerAdmin(HistoryRevertGuard, BigTableMixin, SimpleHistoryAdmin):
 
     def has_archive_permission(self, request):
         return permissions.can_archive_customer(request.user)
-
-    def has_recompute_permission(self, request):
-        return permissions.can_manage_configuration(request.user)
-
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "owner":
@@ -322,19 +308,12 @@ class CustomerAdmin(HistoryRevertGuard, BigTableMixin, SimpleHistoryAdmin):
         result = _engagement(customer)
         if result is None:
             return "-"
-        label = result.get_status_display()
-        if result.reactivated:
-            label = f"{label} (reactivated)"
-        return format_html(_BADGE, STATUS_COLOURS.get(result.status, "#64748b"), label)
+        return status_badge(result.status, reactivated=result.reactivated)
 
     @admin.display(description=_("types"))
     def engagement_types(self, customer):
         result = _engagement(customer)
-        if result is None or not result.types:
-            return "-"
-        return format_html_join(
-            " ", _BADGE, (("#475569", _TYPE_LABELS[code]) for code in result.types)
-        )
+        return type_badges(result.types if result else [])
 
     @admin.display(description=_("score"), ordering="engagement__score")
     def engagement_score(self, customer):
@@ -368,9 +347,5 @@ class CustomerAdmin(HistoryRevertGuard, BigTableMixin, SimpleHistoryAdmin):
             ),
             "interaction_count": customer.interactions.count(),
         }
-        # Imported here: the engagement panel reads the engagement domain, which itself
-        # imports customers (the admin is the face where the two meet).
-        from engagement.panels import customer_panel_context
-
         context["engagement_panel"] = customer_panel_context(customer)
         return context

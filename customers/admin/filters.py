@@ -2,10 +2,10 @@
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.db import connections, router
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
+from crm.admin import indexed_distinct_values
 from customers.models import Customer
 from engagement.models.results import CustomerType, EngagementResult, Status
 
@@ -118,35 +118,9 @@ class ReactivatedFilter(admin.SimpleListFilter):
         return queryset
 
 
-# A filter lists at most this many values (countries, industries: far fewer).
-_MAX_VALUES = 500
-
-
-def _indexed_distinct_values(model, field) -> list[str]:
-    """The distinct non-blank values of an indexed column, in order.
-
-    A recursive CTE hops from one value to the next through the column's index (one
-    probe per distinct value); SELECT DISTINCT reads every row of the table instead.
-    """
-    connection = connections[router.db_for_read(model)]
-    quote = connection.ops.quote_name
-    table, column = quote(model._meta.db_table), quote(field.column)
-    sql = (
-        f"WITH RECURSIVE v(value) AS ("
-        f" SELECT MIN({column}) FROM {table} WHERE {column} > %s"
-        f" UNION ALL"
-        f" SELECT (SELECT MIN({column}) FROM {table} WHERE {column} > v.value)"
-        f" FROM v WHERE v.value IS NOT NULL"
-        f") SELECT value FROM v WHERE value IS NOT NULL LIMIT {_MAX_VALUES}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [""])
-        return [value for (value,) in cursor.fetchall()]
-
-
 class IndexedValuesFilter(admin.AllValuesFieldListFilter):
     """Like Django's all-values filter (country, industry), read through the index."""
 
     def __init__(self, field, request, params, model, model_admin, field_path):
         super().__init__(field, request, params, model, model_admin, field_path)
-        self.lookup_choices = _indexed_distinct_values(model, field)
+        self.lookup_choices = indexed_distinct_values(model, field)

@@ -6,10 +6,11 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from crm import permissions
+from crm.admin import BigTableMixin
 from customers import selectors, services
 from customers.models import Contact, Customer, Interaction, Product, Subscription
 
-from .base import BigTableMixin, CustomerScopedAdmin, HistoryRevertGuard, adopt, form_values
+from .base import CustomerScopedAdmin, HistoryRevertGuard, adopt, form_values
 
 
 def _changed_values(form) -> dict:

@@ -94,7 +94,7 @@ class CustomerViewSet(_APIViewSet):
     def get_queryset(self):
         # Detail actions find archived customers too (readable and restorable by id);
         # the list hides them through CustomerFilter unless ?archived= is given.
-        return selectors.customer_list(include_archived=True)
+        return selectors.customer_list(include_archived=True, related=["engagement"])
 
     def perform_create(self, serializer):
         serializer.instance = services.customer_create(

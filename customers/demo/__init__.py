@@ -1,7 +1,8 @@
 """Demo data for local use: one user per role and a realistic, deterministic customer base.
 
 `archetypes` shapes the customers (plain values), `seed` writes them in bulk; the
-`seed_demo` command adds the users, then the engagement recompute and alert evaluation.
+`seed_demo` command (engagement app) adds the users, then engagement.workflow.demo brings
+the base to life (recompute, alert evaluation, rollups).
 """
 
 from crm.roles import CRM_ADMIN, CUSTOMER_SUCCESS, SALES_REP

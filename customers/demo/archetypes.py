@@ -5,8 +5,8 @@ date is a number of days before today (0 is today, negative is in the future), s
 is current whatever day it is loaded. `DemoGenerator(seed)` answers the same drafts for the
 same seed, in the same order, whatever the batch sizes the caller asks for.
 
-Each archetype aims at a status (and some types) of PRODUCT.md under the DEFAULT rules
-(active <= 30 days, at risk <= 60, inactive <= 90, onboarding 30, loyal 3 purchases in 365
+Each archetype aims at a status (and some types; docs/definitions.md) under the DEFAULT
+rules (active <= 30 days, at risk <= 60, inactive <= 90, onboarding 30, loyal 3 purchases in 365
 days with 180 days of tenure or a live subscription of 180 days, support 3 in 90 days,
 contact 2 inbound conversations in 90 days, recent buyer 30 days). The first customers
 are one "showcase" of each archetype, placed so that the recompute of today differs from

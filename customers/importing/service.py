@@ -29,6 +29,7 @@ from simple_history.utils import (
     get_history_manager_for_model,
 )
 
+from crm.db import IN_LIST_MAX, chunks
 from customers import events
 from customers.models import Customer, Interaction, Subscription
 
@@ -37,8 +38,6 @@ from .files import normalise_column, read_table
 from .specs import Spec, get_spec
 
 CHUNK_SIZE = 2000
-# Keeps `__in` lists under SQLite's parameter limit.
-_IN_CHUNK = 900
 
 CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
 
@@ -339,7 +338,7 @@ class _Importer:
         for column, ref in self.spec.references.items():
             keys = {r.refs[column] for r in rows if r.refs.get(column)}
             found = {}
-            for chunk in _chunks(keys):
+            for chunk in chunks(keys):
                 for values in ref.model._default_manager.filter(**{f"{ref.by}__in": chunk}).values(
                     "pk", ref.by, *ref.extra
                 ):
@@ -353,7 +352,7 @@ class _Importer:
         keyed = [(r, k) for r, k in keyed if k is not None]
         found = {}
         manager = self.model._default_manager
-        for chunk in _chunks(keyed, _IN_CHUNK // 2):
+        for chunk in chunks(keyed, IN_LIST_MAX // 2):
             lookup = {}
             for position, name in enumerate(self.spec.key):
                 attname = self.opts.get_field(name).attname
@@ -580,12 +579,6 @@ class _Importer:
             )
         elif self.model is Interaction:
             events.send_on_commit(events.interactions_recorded, Interaction, customer_ids=ids)
-
-
-def _chunks(values, size=_IN_CHUNK):
-    values = list(values)
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 def records_import(

@@ -24,8 +24,8 @@ def dataio_links(context):
     suffix = f"?{query.urlencode()}" if query else ""
     links = {}
     if permissions.can_import(request.user):
-        links["import_url"] = reverse("crm_import", args=[model_name])
+        links["import_url"] = reverse("admin:crm_import", args=[model_name])
     if permissions.can_export(request.user):
-        links["csv_url"] = reverse("crm_export", args=[model_name, "csv"]) + suffix
-        links["xlsx_url"] = reverse("crm_export", args=[model_name, "xlsx"]) + suffix
+        links["csv_url"] = reverse("admin:crm_export", args=[model_name, "csv"]) + suffix
+        links["xlsx_url"] = reverse("admin:crm_export", args=[model_name, "xlsx"]) + suffix
     return links

@@ -1,6 +1,13 @@
-"""The engagement admin: rule versions and their change flow, stored results, history.
+"""The engagement admin, one subpackage (or module) per context: engine (rule versions and
+their change flow, stored results, history, the customer page's panel), workflow (playbooks,
+alert rules, alerts, plans, My work), analytics (the dashboard, the customer timeline).
 
-`actions.recompute_engagement_action` is also offered on the customer list.
+`engine.actions.recompute_engagement_action` is also offered on the customer list.
 """
 
-from . import history, results, rules, workflow  # noqa: F401  (register the ModelAdmins)
+from django.contrib import admin
+
+from . import engine, workflow  # noqa: F401  (register the ModelAdmins)
+from .analytics import dashboard
+
+admin.site.register_pages("engagement/", dashboard.pages)

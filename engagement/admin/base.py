@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from customers.admin.base import BigTableMixin
+from crm.admin import BigTableMixin
 
 
 class ComputedRecordAdmin(BigTableMixin, admin.ModelAdmin):

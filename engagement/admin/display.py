@@ -1,8 +1,10 @@
-"""How engagement values look in the admin: coloured status badges, type badges, links."""
+"""How engagement values look in the admin: one colour per status, badges, links.
 
-from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+STATUS_COLOURS is the one palette of the statuses: the badges of every list and page, and
+the customer timeline's status strip.
+"""
 
+from crm.admin import badge, badges
 from engagement.models.results import CustomerType, Status
 
 STATUS_COLOURS = {
@@ -13,14 +15,15 @@ STATUS_COLOURS = {
     Status.INACTIVE: "#b91c1c",
     Status.CHURNED: "#44403c",
 }
+OTHER_COLOUR = "#64748b"
 TYPE_COLOUR = "#475569"
+CSS_CLASS = "engagement-badge"
 STATUS_LABELS = dict(Status.choices)
 TYPE_LABELS = dict(CustomerType.choices)
 
-_BADGE = (
-    '<span class="engagement-badge" style="display:inline-block;padding:1px 7px;'
-    'border-radius:9px;white-space:nowrap;font-size:11px;color:#fff;background:{}">{}</span>'
-)
+
+def status_colour(status: str) -> str:
+    return STATUS_COLOURS.get(status, OTHER_COLOUR)
 
 
 def status_badge(status: str, *, reactivated: bool = False):
@@ -29,18 +32,12 @@ def status_badge(status: str, *, reactivated: bool = False):
     label = STATUS_LABELS.get(status, status)
     if reactivated:
         label = f"{label} (reactivated)"
-    return format_html(_BADGE, STATUS_COLOURS.get(status, "#64748b"), label)
+    return badge(status_colour(status), label, css_class=CSS_CLASS)
 
 
 def type_badges(types):
     if not types:
         return "-"
-    return format_html_join(
-        " ", _BADGE, ((TYPE_COLOUR, TYPE_LABELS.get(code, code)) for code in types)
+    return badges(
+        ((TYPE_COLOUR, TYPE_LABELS.get(code, code)) for code in types), css_class=CSS_CLASS
     )
-
-
-def customer_link(customer):
-    """A link to the customer's page; `customer` must already be joined (no query)."""
-    url = reverse("admin:customers_customer_change", args=[customer.pk])
-    return format_html('<a href="{}">{}</a>', url, customer.name)

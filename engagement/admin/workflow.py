@@ -1,6 +1,6 @@
 """Customer success admin: playbooks, alert rules, alerts, action plans and steps, My work.
 
-Thin: querysets from engagement.selectors_workflow / crm.permissions, writes through the
+Thin: querysets from engagement.workflow.selectors / crm.permissions, writes through the
 workflow services, pages after django/contrib/auth/admin.py (get_urls + admin_view).
 """
 
@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -18,7 +18,6 @@ from django.utils.html import format_html
 from crm import permissions
 from crm.roles import CUSTOMER_SUCCESS
 from customers.models import Customer
-from engagement import selectors_workflow as selectors
 from engagement.models.workflow import (
     ActionPlan,
     ActionStep,
@@ -27,9 +26,10 @@ from engagement.models.workflow import (
     Playbook,
     PlaybookStep,
 )
-from engagement.services import alerts as alert_services
-from engagement.services import plans as plan_services
-from engagement.services.playbooks import alert_rule_check
+from engagement.workflow import alerts as alert_services
+from engagement.workflow import plans as plan_services
+from engagement.workflow import selectors
+from engagement.workflow.playbooks import alert_rule_check
 
 # --- Playbooks and alert rules (crm_admin edits; model permissions decide) ------------------
 
@@ -281,24 +281,8 @@ class ActionPlanAdmin(WorkflowPermissionMixin, admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request):
-        plans = (
-            super()
-            .get_queryset(request)
-            .annotate(
-                steps_total=Count("steps", distinct=True),
-                steps_closed=Count(
-                    "steps", filter=Q(steps__status__in=plan_services.CLOSED), distinct=True
-                ),
-            )
-        )
-        if permissions.can_manage_workflow(request.user):
-            return plans
-        if permissions.is_sales_rep(request.user):
-            visible = ActionPlan.objects.filter(
-                Q(customer__owner=request.user) | Q(steps__assignee=request.user)
-            ).values("pk")
-            return plans.filter(pk__in=visible)
-        return plans.none()
+        plans = selectors.with_step_counts(super().get_queryset(request))
+        return selectors.visible_plans(request.user, plans)
 
     def has_view_permission(self, request, obj=None):
         if (
@@ -376,7 +360,9 @@ class ActionPlanAdmin(WorkflowPermissionMixin, admin.ModelAdmin):
 
 class CompleteStepForm(forms.Form):
     status = forms.ChoiceField(
-        choices=[("done", "Done"), ("skipped", "Skipped")], initial="done", widget=forms.RadioSelect
+        choices=[(s.value, s.label) for s in ActionStep.CLOSED_STATES],
+        initial=ActionStep.StepStatus.DONE,
+        widget=forms.RadioSelect,
     )
     log_interaction = forms.BooleanField(
         required=False, initial=True, label="Log the outbound interaction on the customer"

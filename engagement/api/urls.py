@@ -1,16 +1,9 @@
-"""/api/customers/{id}/engagement/, engagement/rules/, engagement/recompute/, segments/."""
+"""Every /api/ path of the engagement app, one URL module per context."""
 
-from django.urls import path
-
-from . import views
+from django.urls import include, path
 
 urlpatterns = [
-    path(
-        "customers/<int:pk>/engagement/",
-        views.CustomerEngagementView.as_view(),
-        name="customer-engagement",
-    ),
-    path("engagement/rules/", views.RulesView.as_view(), name="engagement-rules"),
-    path("engagement/recompute/", views.RecomputeView.as_view(), name="engagement-recompute"),
-    path("segments/", views.SegmentsView.as_view(), name="segments"),
+    path("", include("engagement.api.engine.urls")),
+    path("", include("engagement.api.workflow.urls")),
+    path("", include("engagement.api.analytics.urls")),
 ]

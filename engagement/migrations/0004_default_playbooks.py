@@ -1,10 +1,10 @@
-"""Ship the default playbooks and alert rules (engagement.defaults); admins edit them after."""
+"""Ship the default playbooks and alert rules (engagement.workflow.defaults); admins edit them after."""
 
 from django.db import migrations
 
 
 def forwards(apps, schema_editor):
-    from engagement.defaults import install_defaults
+    from engagement.workflow.defaults import install_defaults
 
     install_defaults(
         apps.get_model("engagement", "Playbook"),

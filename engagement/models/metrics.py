@@ -2,7 +2,7 @@ from django.db import models
 
 
 class MetricRefresh(models.Model):
-    """One build of the metric rollups (engagement.metrics_rollup.metrics_refresh).
+    """One build of the metric rollups (engagement.analytics.rollups.metrics_refresh).
 
     The rollups hold figures per segment cell (owner, kind, country, industry): every
     customer sits in exactly one cell, so any segment's figure is a sum over cells.

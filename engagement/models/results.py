@@ -10,6 +10,10 @@ class Status(models.TextChoices):
     CHURNED = "churned", "Churned"
 
 
+# Past active and paying nothing: the statuses a customer is reactivated from.
+LAPSED_STATUSES = (Status.AT_RISK, Status.INACTIVE, Status.CHURNED)
+
+
 class CustomerType(models.TextChoices):
     RECENT_BUYER = "recent_buyer", "Recent buyer"
     LOYAL = "loyal", "Loyal"

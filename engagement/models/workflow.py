@@ -96,6 +96,9 @@ class Alert(models.Model):
         RESOLVED = "resolved", "Resolved"
         DISMISSED = "dismissed", "Dismissed"
 
+    # Still to be worked; at most one per rule and customer (the constraint below).
+    OPEN_STATES = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.CASCADE, related_name="alerts"
     )
@@ -134,7 +137,7 @@ class Alert(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["rule", "customer"],
-                condition=Q(status__in=["open", "acknowledged"]),
+                condition=Q(status__in=["open", "acknowledged"]),  # OPEN_STATES
                 name="alert_one_open_per_rule_customer",
             ),
         ]
@@ -200,6 +203,8 @@ class ActionStep(models.Model):
         OPEN = "open", "Open"
         DONE = "done", "Done"
         SKIPPED = "skipped", "Skipped"
+
+    CLOSED_STATES = (StepStatus.DONE, StepStatus.SKIPPED)
 
     plan = models.ForeignKey(ActionPlan, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveSmallIntegerField(default=0)

@@ -15,8 +15,5 @@ def status_badge(status, reactivated=False):
 
 @register.simple_tag
 def type_badges(types):
-    """`types`: one code, or codes, or (code, label) pairs."""
-    if isinstance(types, str):
-        types = [types]
-    codes = [t[0] if isinstance(t, tuple | list) else t for t in types or ()]
-    return _type_badges(codes)
+    """`types`: one code, or a list of codes."""
+    return _type_badges([types] if isinstance(types, str) else types)

@@ -30,9 +30,9 @@ from engagement.models.segments import (
     SavedSegment,
 )
 from engagement.models.workflow import ActionPlan, ActionStep, Playbook
-from engagement.services.plans import CLOSED, action_plan_start, default_success_user
 
 from .outcome_stats import draw_arm
+from .plans import action_plan_start, default_success_user, progress_percent
 from .segments import segment_customers
 
 # Customers drawn per transaction: progress moves in steps of this many.
@@ -245,7 +245,7 @@ class CampaignReport:
 
     @property
     def steps_percent(self) -> int:
-        return 100 if not self.steps_total else round(100 * self.steps_closed / self.steps_total)
+        return progress_percent(self.steps_closed, self.steps_total)
 
 
 def campaign_report(campaign: Campaign) -> CampaignReport:
@@ -258,7 +258,7 @@ def campaign_report(campaign: Campaign) -> CampaignReport:
     by_status = dict.fromkeys(ActionPlan.PlanStatus.values, 0)
     by_status.update(plans.order_by().values_list("status").annotate(n=Count("pk")))
     steps = ActionStep.objects.filter(plan__campaign_memberships__campaign=campaign).aggregate(
-        total=Count("pk"), closed=Count("pk", filter=Q(status__in=CLOSED))
+        total=Count("pk"), closed=Count("pk", filter=Q(status__in=ActionStep.CLOSED_STATES))
     )
     return CampaignReport(
         treatment=counts["treatment"],

@@ -61,8 +61,8 @@ def test_session_login_works_for_the_browsable_api(client, rep):
 
 
 def test_a_user_without_a_crm_role_is_refused(anon_api):
-    from tests.api.conftest import client_for
     from tests.factories import UserFactory
+    from tests.fixtures.api import client_for
 
     api = client_for(UserFactory(username="nobody"))
     assert api.get("/api/customers/").status_code == 403

@@ -41,6 +41,9 @@ CONFIG = schemathesis.Config.from_dict(
 )
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application, config=CONFIG)
 
+# Fuzzing: hundreds of requests per run.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(autouse=True)
 def _keep_test_connection():

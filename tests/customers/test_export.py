@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 
 def export_url(model, fmt="csv", query=""):
-    url = reverse("crm_export", args=[model, fmt])
+    url = reverse("admin:crm_export", args=[model, fmt])
     return f"{url}?{query}" if query else url
 
 

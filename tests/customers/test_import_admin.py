@@ -10,8 +10,8 @@ from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
-IMPORT = reverse("crm_import", args=["customer"])
-CONFIRM = reverse("crm_import_confirm", args=["customer"])
+IMPORT = reverse("admin:crm_import", args=["customer"])
+CONFIRM = reverse("admin:crm_import_confirm", args=["customer"])
 CHANGELIST = reverse("admin:customers_customer_changelist")
 
 
@@ -94,11 +94,12 @@ def test_interaction_import_through_the_admin(client, crm_admin, tmp_path):
         delimiter=";",
     )
     client.force_login(crm_admin)
-    url = reverse("crm_import", args=["interaction"])
+    url = reverse("admin:crm_import", args=["interaction"])
     preview = client.post(url, {"file": upload(path)})
     assert preview.context["report"].created == 1
     client.post(
-        reverse("crm_import_confirm", args=["interaction"]), {"token": preview.context["token"]}
+        reverse("admin:crm_import_confirm", args=["interaction"]),
+        {"token": preview.context["token"]},
     )
     interaction = Interaction.objects.get()
     assert interaction.created_by == crm_admin
@@ -119,14 +120,14 @@ def test_only_crm_admin_imports(client, role, request, tmp_path):
     assert not Customer.objects.exists()
     changelist = client.get(CHANGELIST).content.decode()
     assert IMPORT not in changelist
-    assert reverse("crm_export", args=["customer", "csv"]) in changelist
+    assert reverse("admin:crm_export", args=["customer", "csv"]) in changelist
 
 
 def test_changelist_links_to_import_for_crm_admin(client, crm_admin):
     client.force_login(crm_admin)
     for model in ("customer", "contact", "product", "subscription", "interaction"):
         page = client.get(reverse(f"admin:customers_{model}_changelist"))
-        assert reverse("crm_import", args=[model]) in page.content.decode(), model
+        assert reverse("admin:crm_import", args=[model]) in page.content.decode(), model
 
 
 def test_a_confirm_token_is_bound_to_its_user(client, crm_admin, tmp_path):
@@ -149,12 +150,12 @@ def test_confirm_rechecks_the_file_against_the_current_data(client, crm_admin, t
     )
     CustomerFactory(external_id="C1")
     client.force_login(crm_admin)
-    url = reverse("crm_import", args=["contact"])
+    url = reverse("admin:crm_import", args=["contact"])
     preview = client.post(url, {"file": upload(path)})
     assert preview.context["report"].ok
     Customer.objects.all().delete()  # the referenced customer is gone before confirming
     refused = client.post(
-        reverse("crm_import_confirm", args=["contact"]), {"token": preview.context["token"]}
+        reverse("admin:crm_import_confirm", args=["contact"]), {"token": preview.context["token"]}
     )
     assert refused.status_code == 200
     assert [(e.row, e.column) for e in refused.context["report"].errors] == [(2, "customer")]

@@ -17,10 +17,12 @@ def test_customer_list_hides_archived_unless_asked():
         selectors.customer_get(pk=archived.pk, include_archived=False)
 
 
-def test_customer_list_joins_owner_and_engagement(django_assert_num_queries, rep):
+def test_customer_list_joins_owner_and_the_relations_a_face_asks_for(
+    django_assert_num_queries, rep
+):
     CustomerFactory.create_batch(5, owner=rep)
     with django_assert_num_queries(1):
-        for customer in selectors.customer_list():
+        for customer in selectors.customer_list(related=["engagement"]):
             _ = customer.owner.username
             _ = getattr(customer, "engagement", None)
 

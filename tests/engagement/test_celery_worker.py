@@ -22,17 +22,18 @@ from django.db import connection
 from django.utils import timezone
 
 from customers.models import Customer, Interaction
-from engagement.defaults import install_defaults
 from engagement.models.results import EngagementResult, StatusHistory, TypeChange
 from engagement.models.workflow import ActionPlan, Alert, AlertRule, Playbook, PlaybookStep
-from tests.api.conftest import client_for
+from engagement.workflow.defaults import install_defaults
 from tests.factories import UserFactory
+from tests.fixtures.api import client_for
 
 BROKER = os.environ.get("CRM_CELERY_WORKER_BROKER", "")
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [
     pytest.mark.celery_worker,
+    pytest.mark.slow,
     pytest.mark.skipif(not BROKER, reason="needs CRM_CELERY_WORKER_BROKER (a real broker)"),
     pytest.mark.django_db(transaction=True),
 ]
@@ -134,7 +135,7 @@ def defaults():
 def quiet_events(monkeypatch):
     """Ingest without the in-process refreshes the events would run: the worker does the work."""
     monkeypatch.setattr("engagement.subscribers.enqueue_refresh", lambda ids: 0)
-    monkeypatch.setattr("engagement.workflow_subscribers.enqueue_evaluate", lambda *a, **k: None)
+    monkeypatch.setattr("engagement.subscribers.enqueue_evaluate", lambda *a, **k: None)
 
 
 def _snapshot() -> dict:

@@ -13,9 +13,9 @@ from django_celery_beat.models import PeriodicTask
 from customers import services
 from customers.models import Interaction
 from engagement import schedules, tasks
-from engagement.metrics_rollup import usable_refresh
+from engagement.analytics.rollups import usable_refresh
+from engagement.engine.recompute import engagement_recompute
 from engagement.models import EngagementResult, Status
-from engagement.services.recompute import engagement_recompute
 from engagement.subscribers import refresh_on_interactions
 from tests.factories import CustomerFactory, InteractionFactory, ProductFactory
 
@@ -95,7 +95,7 @@ def test_a_rolled_back_write_queues_nothing(rep, queued, django_capture_on_commi
 def test_a_bulk_ingest_queues_its_customers_in_chunks(
     monkeypatch, queued, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(tasks, "REFRESH_CHUNK", 2)
+    monkeypatch.setattr(tasks, "CHUNK", 2)
     with django_capture_on_commit_callbacks(execute=True):
         refresh_on_interactions(Interaction, customer_ids=[5, 3, 1, 3, 4])
     assert queued == [[1, 3], [4, 5]]

@@ -11,14 +11,15 @@ from django.utils import timezone
 
 from customers import services
 from customers.models import Interaction
+from engagement.engine.recompute import engagement_recompute
 from engagement.models import EngagementResult, Status
-from engagement.services.recompute import engagement_recompute
 from tests.factories import CustomerFactory, InteractionFactory
 
 BROKER = os.environ.get("CRM_CELERY_WORKER_BROKER", "")
 
 pytestmark = [
     pytest.mark.celery_worker,
+    pytest.mark.slow,
     # Checked before any database is set up: a transactional test flushes the tables after.
     pytest.mark.skipif(not BROKER, reason="needs CRM_CELERY_WORKER_BROKER (a real broker)"),
     pytest.mark.django_db(transaction=True),

@@ -1,6 +1,7 @@
 """python manage.py bench_api [--customers 100000] [--batches 20] [--requests 200] [--keep]
 
-Figures (not a test) for two API promises of PRODUCT.md, measured against a real server:
+Figures (not a test) for two API promises (docs/definitions.md, "Performance"), measured
+against a real server:
 gunicorn on loopback, serving this project with the database this command is configured
 with (DATABASE_URL), over HTTP with token authentication.
 

@@ -1,6 +1,6 @@
 """python manage.py bench_customers [--customers 100000] [--batches 20] [--keep]
 
-Figures (not a test) for two promises of PRODUCT.md:
+Figures (not a test) for two promises of docs/definitions.md ("Performance"):
 
 - the admin customer list (page of 100, engagement columns) under common filters and a
   search: median server time and query count, as a sales rep and as a crm_admin;

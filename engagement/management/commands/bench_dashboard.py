@@ -1,7 +1,7 @@
 """python manage.py bench_dashboard [--customers N] [--interactions N] [--runs 3] [--keep]
 
-Times the engagement dashboard on PostgreSQL at the size PRODUCT.md promises (< 1 s at
-100,000 customers and 2,000,000 interactions) and prints JSON: render time per run and the
+Times the engagement dashboard on PostgreSQL at the size docs/definitions.md promises (< 1 s
+at 100,000 customers and 2,000,000 interactions) and prints JSON: render time per run and the
 number of queries. It builds a scratch database `crm_bench_dash` next to the configured
 one (generated with set-based SQL: customers over three years, interactions with a skew
 towards some customers, subscriptions, stored results, a year of status history and type
@@ -58,7 +58,7 @@ class Command(BaseCommand):
 
             MetricRefresh.objects.all().delete()
             live_pages = self._measure(1, label="live (no rollup refresh today)")
-            from engagement.metrics_rollup import metrics_refresh
+            from engagement.analytics.rollups import metrics_refresh
 
             refresh = metrics_refresh()
             report = {
@@ -118,8 +118,7 @@ class Command(BaseCommand):
 
         from crm.roles import SALES_REP
         from customers.models import Product
-        from engagement.metrics import active_rule_set
-        from engagement.models import RuleSet
+        from engagement.engine.rule_sets import rule_set_ensure
 
         User = get_user_model()
         rep_group = Group.objects.get(name=SALES_REP)
@@ -140,8 +139,7 @@ class Command(BaseCommand):
             )[0].pk
             for i in range(5)
         ]
-        rules = active_rule_set()
-        rule_set_id = rules.pk or RuleSet.objects.create(version=1).pk
+        rule_set_id = rule_set_ensure().pk
         steps = [
             (
                 "customers",

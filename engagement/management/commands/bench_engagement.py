@@ -78,23 +78,27 @@ class Command(BaseCommand):
     def run(self, customers: int, per_customer: int) -> dict:
         call_command("migrate", verbosity=0)
         self.fill(customers, per_customer)
-        from engagement.figures import Bounds, interaction_aggregate_sql, subscription_aggregate_sql
-        from engagement.rules import active_rules
-        from engagement.services.live import engagement_evaluate
-        from engagement.services.recompute import engagement_recompute
+        from engagement.engine.figures import (
+            Bounds,
+            interaction_aggregate_sql,
+            subscription_aggregate_sql,
+        )
+        from engagement.engine.live import engagement_evaluate
+        from engagement.engine.recompute import engagement_recompute
+        from engagement.engine.rule_sets import current_rules
 
-        rules = active_rules()
+        rules = current_rules()
         today = timezone.localdate()
         started = time.perf_counter()
         engagement_recompute(as_of=today)
         recompute_s = time.perf_counter() - started
 
-        params = Bounds.of(rules, today).params(rules)
+        params = Bounds.of(rules, today).params()
         started = time.perf_counter()
         with connection.cursor() as cursor:
             for sql in (
                 interaction_aggregate_sql("1 = 1"),
-                subscription_aggregate_sql("1 = 1"),
+                subscription_aggregate_sql("1 = 1", rules),
             ):
                 cursor.execute(sql, params)
                 while cursor.fetchmany(10_000):

@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
-from engagement.services.recompute import engagement_recompute
+from engagement.engine.recompute import engagement_recompute
 
 
 class Command(BaseCommand):

@@ -9,7 +9,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
-from engagement.metrics_rollup import metrics_refresh
+from engagement.analytics.rollups import metrics_refresh
 
 
 class Command(BaseCommand):

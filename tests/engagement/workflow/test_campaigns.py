@@ -8,7 +8,6 @@ from django.utils import timezone
 
 from engagement.models.segments import Arm, Campaign, CampaignMember
 from engagement.models.workflow import ActionPlan, ActionStep, Playbook
-from engagement.services.plans import action_plan_start, action_step_complete
 from engagement.workflow import campaigns
 from engagement.workflow.campaigns import (
     campaign_list,
@@ -18,6 +17,7 @@ from engagement.workflow.campaigns import (
     campaign_start,
 )
 from engagement.workflow.outcome_stats import draw_arm
+from engagement.workflow.plans import action_plan_start, action_step_complete
 from engagement.workflow.segments import saved_segment_create
 from tests.factories import CustomerFactory
 

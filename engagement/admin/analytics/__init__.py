@@ -1,0 +1,1 @@
+"""Admin faces of analytics: the dashboard, the customer timeline and their SVG charts."""

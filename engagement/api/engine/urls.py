@@ -1,0 +1,16 @@
+"""/api/customers/{id}/engagement/, engagement/rules/, engagement/recompute/, segments/."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path(
+        "customers/<int:pk>/engagement/",
+        views.CustomerEngagementView.as_view(),
+        name="customer-engagement",
+    ),
+    path("engagement/rules/", views.RulesView.as_view(), name="engagement-rules"),
+    path("engagement/recompute/", views.RecomputeView.as_view(), name="engagement-recompute"),
+    path("segments/", views.SegmentsView.as_view(), name="segments"),
+]

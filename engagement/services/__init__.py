@@ -1,1 +1,0 @@
-"""Engagement services: rule changes, the whole-base recompute and preview, the live evaluation."""
