@@ -32,7 +32,7 @@ from engagement.models.segments import (
 from engagement.models.workflow import ActionPlan, ActionStep, Playbook
 
 from .outcome_stats import draw_arm
-from .plans import action_plan_start, default_success_user, progress_percent
+from .plans import action_plans_start_many, default_success_user, progress_percent
 from .segments import segment_customers
 
 # Customers drawn per transaction: progress moves in steps of this many.
@@ -181,22 +181,12 @@ def _run_chunk(campaign: Campaign, playbook: Playbook, owner, ids: list[int]) ->
         for pk in ids
         if pk not in done
     }
-    treated = [pk for pk, arm in arms.items() if arm == Arm.TREATMENT]
-    busy = set(
-        ActionPlan.objects.filter(
-            playbook=playbook, status=_ACTIVE, customer_id__in=treated
-        ).values_list("customer_id", flat=True)
+    treated = Customer.objects.filter(
+        pk__in=[pk for pk, arm in arms.items() if arm == Arm.TREATMENT]
+    ).select_related("owner")
+    plans = action_plans_start_many(
+        customers=treated, playbook=playbook, owner=owner, started_on=campaign.started_on
     )
-    plans = {}
-    for customer in Customer.objects.filter(pk__in=treated).exclude(pk__in=busy).select_related(
-        "owner"
-    ):
-        try:
-            plans[customer.pk] = action_plan_start(
-                customer=customer, playbook=playbook, owner=owner, started_on=campaign.started_on
-            )
-        except ValidationError:
-            continue  # an active plan from this playbook appeared meanwhile: keep that one
     CampaignMember.objects.bulk_create(
         [
             CampaignMember(campaign=campaign, customer_id=pk, arm=arm, action_plan=plans.get(pk))

@@ -94,6 +94,38 @@ def action_plan_start(
     return plan
 
 
+def action_plans_start_many(
+    *, customers, playbook: Playbook, owner=None, started_on: dt.date | None = None
+) -> dict[int, ActionPlan]:
+    """Start a plan from `playbook` for each customer without an active plan from it.
+
+    Answers the new plans by customer id. A customer who has one already (or gets one
+    meanwhile) is skipped, not refused: what an alert or a campaign wants. Pass customers
+    with `owner` joined (owner-assigned steps read it).
+    """
+    customers = list(customers)
+    busy = set(
+        ActionPlan.objects.filter(
+            playbook=playbook,
+            status=ActionPlan.PlanStatus.ACTIVE,
+            customer__in=[customer.pk for customer in customers],
+        ).values_list("customer_id", flat=True)
+    )
+    owner = owner or default_success_user()
+    plans = {}
+    for customer in customers:
+        if customer.pk in busy:
+            continue
+        try:
+            plans[customer.pk] = action_plan_start(
+                customer=customer, playbook=playbook, owner=owner, started_on=started_on
+            )
+        except ValidationError:
+            continue  # an active plan from this playbook appeared meanwhile: keep that one
+        busy.add(customer.pk)
+    return plans
+
+
 def progress_percent(closed: int, total: int) -> int:
     return 100 if not total else round(100 * closed / total)
 

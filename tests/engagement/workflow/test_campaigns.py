@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from engagement.models.segments import Arm, Campaign, CampaignMember
 from engagement.models.workflow import ActionPlan, ActionStep, Playbook
-from engagement.workflow import campaigns
+from engagement.workflow import campaigns, plans
 from engagement.workflow.campaigns import (
     campaign_list,
     campaign_preview,
@@ -122,7 +122,7 @@ def test_a_failed_run_is_marked_and_resumes_where_it_stopped(
     segment, playbook, cs, monkeypatch
 ):
     campaign = _start(segment, playbook, cs)
-    real_start = campaigns.action_plan_start
+    real_start = plans.action_plan_start
     calls = []
 
     def flaky(**kwargs):
@@ -131,7 +131,7 @@ def test_a_failed_run_is_marked_and_resumes_where_it_stopped(
             raise RuntimeError("database went away")
         return real_start(**kwargs)
 
-    monkeypatch.setattr(campaigns, "action_plan_start", flaky)
+    monkeypatch.setattr(plans, "action_plan_start", flaky)
     with pytest.raises(RuntimeError):
         campaign_run(campaign_id=campaign.pk, chunk_size=5)
     campaign.refresh_from_db()
@@ -141,7 +141,7 @@ def test_a_failed_run_is_marked_and_resumes_where_it_stopped(
     assert (campaign.members.count(), campaign.members_done) == (5, 5)
     assert ActionPlan.objects.count() == 5
 
-    monkeypatch.setattr(campaigns, "action_plan_start", real_start)
+    monkeypatch.setattr(plans, "action_plan_start", real_start)
     campaign = campaign_run(campaign_id=campaign.pk, chunk_size=5)
     assert (campaign.state, campaign.error) == (Campaign.State.DONE, "")
     assert campaign.members.count() == 12
