@@ -123,9 +123,7 @@ def remind_overdue_steps() -> int:
 
 
 # A refused campaign (segment deleted, playbook inactive) stays failed: retrying cannot help.
-@shared_task(
-    name="engagement.tasks.run_campaign", dont_autoretry_for=(ValidationError,), **RETRY
-)
+@shared_task(name="engagement.tasks.run_campaign", dont_autoretry_for=(ValidationError,), **RETRY)
 def run_campaign(campaign_id: int) -> dict:
     """Draw a campaign's members and start its treatment plans (resumes where a failed run
     stopped: members already drawn are skipped)."""
@@ -193,4 +191,3 @@ def _plain(value) -> bool:
     if isinstance(value, dict):
         return all(isinstance(k, str) and _plain(v) for k, v in value.items())
     return False
-

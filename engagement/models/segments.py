@@ -124,9 +124,7 @@ class CampaignMember(models.Model):
     class Meta:
         ordering = ["campaign", "customer"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["campaign", "customer"], name="campaign_member_once"
-            ),
+            models.UniqueConstraint(fields=["campaign", "customer"], name="campaign_member_once"),
         ]
         indexes = [models.Index(fields=["campaign", "arm"], name="campaign_member_arm")]
 

@@ -260,3 +260,13 @@ def campaign_report(campaign: Campaign) -> CampaignReport:
         steps_closed=steps["closed"],
         matures_on=campaign.started_on + dt.timedelta(days=campaign.outcome_window_days),
     )
+
+
+def campaign_outcome(campaign: Campaign, *, as_of: dt.date):
+    """The campaign's outcome per arm as of `as_of`; None before its window has ended.
+
+    Hook: the outcome measurement (engagement.workflow.outcomes, per rule, playbook and
+    campaign) answers it once merged; until then this answers None and the campaign page
+    says from which day the outcome is read.
+    """
+    return None

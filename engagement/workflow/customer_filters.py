@@ -32,9 +32,7 @@ class CustomerListFilter(django_filters.FilterSet):
         label="Engagement status (stored result of the last recompute); none: not computed yet.",
     )
     owner = IdFilter(field_name="owner_id", label="Owner's user id.")
-    has_owner = BooleanFilter(
-        method="filter_has_owner", label="false: customers without an owner."
-    )
+    has_owner = BooleanFilter(method="filter_has_owner", label="false: customers without an owner.")
     kind = django_filters.ChoiceFilter(choices=Customer.Kind.choices)
     country = django_filters.CharFilter(label="Country (exact, any case).", lookup_expr="iexact")
     industry = django_filters.CharFilter(label="Industry (exact, any case).", lookup_expr="iexact")

@@ -24,8 +24,7 @@ from engagement.workflow import segments as segment_services
 
 class SavedSegmentSerializer(serializers.ModelSerializer):
     size = serializers.SerializerMethodField(
-        help_text="How many customers the segment holds now; null when its filters no "
-        "longer apply."
+        help_text="How many customers the segment holds now; null when its filters no longer apply."
     )
 
     class Meta:

@@ -118,9 +118,7 @@ def test_a_re_run_draws_nobody_twice_and_starts_no_second_plan(segment, playbook
     assert (again.state, again.members_done) == (Campaign.State.DONE, 12)
 
 
-def test_a_failed_run_is_marked_and_resumes_where_it_stopped(
-    segment, playbook, cs, monkeypatch
-):
+def test_a_failed_run_is_marked_and_resumes_where_it_stopped(segment, playbook, cs, monkeypatch):
     campaign = _start(segment, playbook, cs)
     real_start = plans.action_plan_start
     calls = []
@@ -166,9 +164,7 @@ def test_progress_moves_chunk_by_chunk(segment, playbook, cs, monkeypatch):
 
 
 def test_archived_customers_are_never_members(segment, playbook, cs, rep):
-    archived_in_segment = saved_segment_create(
-        owner=rep, name="Archived", filters="archived=true"
-    )
+    archived_in_segment = saved_segment_create(owner=rep, name="Archived", filters="archived=true")
     campaign = campaign_run(campaign_id=_start(archived_in_segment, playbook, cs).pk)
     assert campaign.members.count() == 0
 

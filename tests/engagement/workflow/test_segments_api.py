@@ -257,7 +257,7 @@ def test_campaign_list_has_no_query_per_row(
     for i in range(3):
         with django_capture_on_commit_callbacks(execute=True):
             cs_api.post(
-            "/api/campaigns/",
+                "/api/campaigns/",
                 {"name": f"C{i}", "segment": segment.pk, "playbook": playbook.pk},
                 format="json",
             )
