@@ -45,6 +45,9 @@ _LIST_PARAMETERS = {
     "status": "status",
     "type": "type",
     "kind__exact": "kind",
+    "country": "country",
+    "industry": "industry",
+    # What the sidebar writes, above; the same lookups spelt out, as Django also takes them.
     "country__exact": "country",
     "industry__exact": "industry",
     "owner": "owner",
