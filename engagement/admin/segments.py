@@ -3,8 +3,8 @@
 - The customer list: a "saved segment" sidebar filter (the user's own and shared segments,
   with their sizes) and "Save as segment", which maps the list's sidebar and search
   parameters onto a segment's (engagement.workflow.customer_filters).
-- Segments: their list (sizes of a page counted in one query), "Start campaign" with a
-  preview and a confirmation.
+- Segments: their list, "Start campaign" with a preview and a confirmation. Sizes (here and
+  in the sidebar) are fetched after the page, all of a page in one query (`sizes_view`).
 - Campaigns: their list and page (progress, members by arm, plans' progress, outcome).
 
 Thin: reads from engagement.workflow.segments / campaigns, permissions from crm.permissions,
@@ -15,9 +15,8 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, QueryDict
+from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -58,6 +57,8 @@ _LIST_PARAMETERS = {
 _NOT_FILTERS = {"o", "p", "all", "e", "_popup", "_to_field", "_changelist_filters"}
 # The segment filter lists at most this many segments (own and shared, by name).
 SIDEBAR_SEGMENTS = 20
+# Sizes answered by one request (the segments list shows 50 a page).
+SIZES_PER_REQUEST = 100
 
 
 def segment_filters_from_list(params: QueryDict, *, user) -> str:
@@ -113,18 +114,25 @@ def _visible_segment(user, value) -> SavedSegment | None:
 
 
 class SegmentListFilter(admin.SimpleListFilter):
-    """The customer list's "saved segment" filter: own and shared segments, with sizes."""
+    """The customer list's "saved segment" filter: own and shared segments, with sizes.
+
+    The sizes are fetched after the page (segment_sizes.js, one query for all of them), so
+    counting them never slows the customer list or adds to its queries.
+    """
 
     title = "saved segment"
     parameter_name = "segment"
+    template = "admin/engagement/segments/segment_filter.html"
 
     def lookups(self, request, model_admin):
-        segments = list(segment_services.saved_segment_list(user=request.user)[:SIDEBAR_SEGMENTS])
-        sizes = segment_services.segment_sizes(segments)
-        return [
-            (str(s.pk), f"{s.name} ({'?' if sizes[s.pk] is None else sizes[s.pk]})")
-            for s in segments
-        ]
+        segments = segment_services.saved_segment_list(user=request.user)[:SIDEBAR_SEGMENTS]
+        return [(str(pk), name) for pk, name in segments.values_list("pk", "name")]
+
+    def choices(self, changelist):
+        # Django yields "All" first, then one choice per lookup: each segment's id beside it.
+        ids = [None, *(value for value, _ in self.lookup_choices)]
+        for choice, segment_id in zip(super().choices(changelist), ids, strict=True):
+            yield {**choice, "segment_id": segment_id}
 
     def has_output(self):
         # Shown with a segment in the URL even when the user has none listed: the message
@@ -172,16 +180,6 @@ class SavedSegmentForm(forms.ModelForm):
             raise ValidationError(error.message_dict["filters"]) from error
 
 
-class SizedChangeList(ChangeList):
-    """Counts the page's segment sizes in one query (segment_sizes) once the page is read."""
-
-    def get_results(self, request):
-        super().get_results(request)
-        sizes = segment_services.segment_sizes(self.result_list)
-        for segment in self.result_list:
-            segment.size = sizes.get(segment.pk)
-
-
 class StartCampaignForm(forms.Form):
     name = forms.CharField(max_length=200)
     playbook = forms.ModelChoiceField(queryset=Playbook.objects.filter(is_active=True))
@@ -207,14 +205,14 @@ class SavedSegmentAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     fields = ["name", "filters", "is_shared", "owner", "created_at", "updated_at"]
     readonly_fields = ["owner", "created_at", "updated_at"]
-    # Sizes are counted for the page shown; a short page keeps that one query light.
     list_per_page = 50
+
+    class Media:
+        # Fills the size column after the page: the page's sizes in one request, one query.
+        js = ["engagement/segment_sizes.js"]
 
     def get_queryset(self, request):
         return segment_services.saved_segment_list(user=request.user)
-
-    def get_changelist(self, request, **kwargs):
-        return SizedChangeList
 
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and permissions.can_edit_segment(
@@ -244,8 +242,12 @@ class SavedSegmentAdmin(admin.ModelAdmin):
 
     @admin.display(description="size")
     def size(self, segment):
-        size = getattr(segment, "size", None)
-        return "filters no longer apply" if size is None else size
+        return format_html(
+            '<span data-segment-id="{}" data-sizes-url="{}" data-unknown="{}">…</span>',
+            segment.pk,
+            reverse("admin:engagement_savedsegment_sizes"),
+            "filters no longer apply",
+        )
 
     @admin.display(description="customers")
     def customers_link(self, segment):
@@ -266,6 +268,11 @@ class SavedSegmentAdmin(admin.ModelAdmin):
     def get_urls(self):
         return [
             path(
+                "sizes/",
+                self.admin_site.admin_view(self.sizes_view),
+                name="engagement_savedsegment_sizes",
+            ),
+            path(
                 "save-from-list/",
                 self.admin_site.admin_view(self.save_from_list_view),
                 name="engagement_savedsegment_save_from_list",
@@ -277,6 +284,18 @@ class SavedSegmentAdmin(admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def sizes_view(self, request):
+        """`?id=1&id=2...` (at most 100 segments the user reads): `{"sizes": {"1": 12,
+        "2": null}}` (null: its filters no longer apply), counted in one query."""
+        if not permissions.can_read(request.user):
+            raise PermissionDenied
+        ids = {int(pk) for pk in request.GET.getlist("id") if pk.isdigit() and len(pk) < 19}
+        if len(ids) > SIZES_PER_REQUEST:
+            return JsonResponse({"id": [f"At most {SIZES_PER_REQUEST} segments."]}, status=400)
+        segments = segment_services.saved_segment_list(user=request.user).filter(pk__in=ids)
+        sizes = segment_services.segment_sizes(segments)
+        return JsonResponse({"sizes": {str(pk): size for pk, size in sizes.items()}})
 
     def save_from_list_view(self, request):
         """Save the customer list's current filters and search (this page's query string)."""

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from engagement.models.segments import Arm, Campaign, CampaignMember
 from engagement.models.workflow import ActionPlan, ActionStep, Playbook
-from engagement.workflow import campaigns, plans
+from engagement.workflow import campaigns
 from engagement.workflow.campaigns import (
     campaign_list,
     campaign_preview,
@@ -120,16 +120,16 @@ def test_a_re_run_draws_nobody_twice_and_starts_no_second_plan(segment, playbook
 
 def test_a_failed_run_is_marked_and_resumes_where_it_stopped(segment, playbook, cs, monkeypatch):
     campaign = _start(segment, playbook, cs)
-    real_start = plans.action_plan_start
+    real_start = campaigns.action_plans_start_many
     calls = []
 
     def flaky(**kwargs):
-        calls.append(kwargs["customer"].pk)
-        if len(calls) == 7:
+        calls.append(1)
+        if len(calls) == 2:
             raise RuntimeError("database went away")
         return real_start(**kwargs)
 
-    monkeypatch.setattr(plans, "action_plan_start", flaky)
+    monkeypatch.setattr(campaigns, "action_plans_start_many", flaky)
     with pytest.raises(RuntimeError):
         campaign_run(campaign_id=campaign.pk, chunk_size=5)
     campaign.refresh_from_db()
@@ -139,7 +139,7 @@ def test_a_failed_run_is_marked_and_resumes_where_it_stopped(segment, playbook, 
     assert (campaign.members.count(), campaign.members_done) == (5, 5)
     assert ActionPlan.objects.count() == 5
 
-    monkeypatch.setattr(plans, "action_plan_start", real_start)
+    monkeypatch.setattr(campaigns, "action_plans_start_many", real_start)
     campaign = campaign_run(campaign_id=campaign.pk, chunk_size=5)
     assert (campaign.state, campaign.error) == (Campaign.State.DONE, "")
     assert campaign.members.count() == 12
