@@ -124,6 +124,31 @@ def visible_workflow(user, queryset: QuerySet, customer_field: str = "customer")
 
 
 
+def can_create_segment(user) -> bool:
+    """Every role saves its own segments."""
+    return can_read(user)
+
+
+def can_edit_segment(user, segment=None) -> bool:
+    """Change or delete a saved segment: its owner, or crm_admin. Without one: any own."""
+    if is_admin(user):
+        return True
+    return can_create_segment(user) and (segment is None or segment.owner_id == user.pk)
+
+
+def visible_segments(user, segments: QuerySet) -> QuerySet:
+    """The segments a user reads: crm_admin all, others their own and the shared ones."""
+    if is_admin(user):
+        return segments
+    if can_read(user):
+        return segments.filter(Q(owner=user) | Q(is_shared=True))
+    return segments.none()
+
+
+def can_start_campaign(user) -> bool:
+    return is_admin(user) or is_customer_success(user)
+
+
 def can_import(user) -> bool:
     """Importing writes many customers' records at once, past any owner: crm_admin only."""
     return is_admin(user)

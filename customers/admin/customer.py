@@ -20,6 +20,7 @@ from customers.models import Contact, Customer, Interaction, Subscription
 from engagement.admin.display import status_badge, type_badges
 from engagement.admin.engine.actions import RecomputePermissionMixin, recompute_engagement_action
 from engagement.admin.engine.panel import customer_panel_context
+from engagement.admin.segments import SegmentListFilter
 from engagement.models.results import EngagementResult
 
 from .base import (
@@ -165,6 +166,7 @@ class CustomerAdmin(
     ]
     list_select_related = ["owner", "engagement"]
     list_filter = [
+        SegmentListFilter,
         OwnerFilter,
         EngagementStatusFilter,
         EngagementTypeFilter,

@@ -1,6 +1,7 @@
 from .metrics import ActivityCell, CohortCell, ComparisonCell, MetricRefresh
 from .results import CustomerType, EngagementResult, Status, StatusHistory, TypeChange
 from .rules import RuleSet
+from .segments import Campaign, CampaignMember, SavedSegment
 from .workflow import ActionPlan, ActionStep, Alert, AlertRule, Arm, Playbook, PlaybookStep
 
 __all__ = [
@@ -10,6 +11,8 @@ __all__ = [
     "Alert",
     "AlertRule",
     "Arm",
+    "Campaign",
+    "CampaignMember",
     "CohortCell",
     "ComparisonCell",
     "CustomerType",
@@ -18,6 +21,7 @@ __all__ = [
     "Playbook",
     "PlaybookStep",
     "RuleSet",
+    "SavedSegment",
     "Status",
     "StatusHistory",
     "TypeChange",
