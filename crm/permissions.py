@@ -1,5 +1,5 @@
 """May this user do X to this object? The permission matrix, stated once (see
-docs/definitions.md, "Roles and permissions").
+README.md, "Roles").
 
 The admin (has_*_permission) and the API (permission classes) both ask these functions.
 Superusers count as crm_admin.
@@ -65,6 +65,11 @@ def can_log_interaction(user, customer=None) -> bool:
 
 
 def can_archive_customer(user) -> bool:
+    return is_admin(user)
+
+
+def can_delete_records(user) -> bool:
+    """Hard-delete a contact, subscription or interaction (the history keeps a copy)."""
     return is_admin(user)
 
 

@@ -1,5 +1,5 @@
 """The three roles as Django groups, with the model permissions each holds (see
-docs/definitions.md, "Roles and permissions").
+README.md, "Roles").
 
 Model permissions decide what the admin shows at all; object rules (a rep edits only the
 customers they own) live in crm.permissions, which the admin and the API both ask.

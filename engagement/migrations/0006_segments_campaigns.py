@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0002_search_trigram_indexes'),
-        ('engagement', '0004_default_playbooks'),
+        ('engagement', '0005_alert_holdout'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,8 +1,8 @@
 from .metrics import ActivityCell, CohortCell, ComparisonCell, MetricRefresh
 from .results import CustomerType, EngagementResult, Status, StatusHistory, TypeChange
 from .rules import RuleSet
-from .segments import Arm, Campaign, CampaignMember, SavedSegment
-from .workflow import ActionPlan, ActionStep, Alert, AlertRule, Playbook, PlaybookStep
+from .segments import Campaign, CampaignMember, SavedSegment
+from .workflow import ActionPlan, ActionStep, Alert, AlertRule, Arm, Playbook, PlaybookStep
 
 __all__ = [
     "ActionPlan",

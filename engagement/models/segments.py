@@ -9,18 +9,11 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from .workflow import ActionPlan, Playbook
+from .workflow import ActionPlan, Arm, Playbook
 
 # A holdout above half would leave the treatment arm the smaller one.
 MAX_HOLDOUT_PERCENT = 50
 DEFAULT_OUTCOME_WINDOW_DAYS = 60
-
-
-class Arm(models.TextChoices):
-    """The two arms of engagement.workflow.outcome_stats.draw_arm (its TREATMENT, CONTROL)."""
-
-    TREATMENT = "treatment", "Treatment"
-    CONTROL = "control", "Control"
 
 
 class SavedSegment(models.Model):

@@ -1,9 +1,10 @@
 """/api/playbooks/, alert-rules/, alerts/, action-plans/, action-steps/{id}/, saved-segments/,
-campaigns/."""
+campaigns/, and metrics/outcomes/ (the outcomes of held-out alerts and campaigns)."""
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import segments, views
+from . import outcomes, segments, views
 
 router = SimpleRouter()
 router.register("playbooks", views.PlaybookViewSet, basename="playbook")
@@ -14,4 +15,7 @@ router.register("action-steps", views.ActionStepViewSet, basename="action-step")
 router.register("saved-segments", segments.SavedSegmentViewSet, basename="saved-segment")
 router.register("campaigns", segments.CampaignViewSet, basename="campaign")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path("metrics/outcomes/", outcomes.OutcomesView.as_view(), name="metrics-outcomes"),
+]

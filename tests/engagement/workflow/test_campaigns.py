@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from engagement.models.segments import Arm, Campaign, CampaignMember
+from engagement.models import Arm, Campaign, CampaignMember
 from engagement.models.workflow import ActionPlan, ActionStep, Playbook
 from engagement.workflow import campaigns
 from engagement.workflow.campaigns import (
