@@ -13,7 +13,6 @@ from django.urls import include, path, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
-
 PRODUCT_NAME = "Engagement CRM"
 
 

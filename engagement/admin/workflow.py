@@ -97,9 +97,12 @@ class PlaybookStepForm(forms.ModelForm):
         model = PlaybookStep
         fields = ["position", "title", "kind", "offset_days", "assignee_role", "description"]
         field_classes = {"position": StepNumberField}
+        # Narrow enough that the row fits the page beside the sidebar (no sideways scroll).
         widgets = {
-            "position": forms.NumberInput(attrs={"style": "width:4em"}),
-            "description": forms.Textarea(attrs={"rows": 2, "cols": 30}),
+            "position": forms.NumberInput(attrs={"style": "width:3em"}),
+            "title": forms.TextInput(attrs={"style": "width:14em"}),
+            "offset_days": forms.NumberInput(attrs={"style": "width:4em"}),
+            "description": forms.Textarea(attrs={"rows": 2, "style": "width:14em"}),
         }
 
     def __init__(self, *args, **kwargs):
