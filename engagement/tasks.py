@@ -4,16 +4,33 @@ Without CELERY_BROKER_URL they run in-process at once (see crm/settings/base.py)
 retried ones retry with backoff on any error; every service they call is idempotent
 (constraints, conditional updates), so a retry or a redelivery after a lost worker
 duplicates nothing. Enqueue through `enqueue_*`: ids, never instances, after commit.
+
+Freshness coalesces: a write marks its customers in the refresh outbox (customers.outbox) and
+wakes `enqueue_drain`, which queues at most one pending `drain_refreshes` (a cache flag);
+that drain takes everything marked. So under load the queue holds a handful of drains, not
+a task per write, and a write whose drain cannot be queued still leaves its mark for the next
+drain, the minute's sweep (engagement.schedules) or the nightly recompute.
 """
 
+import contextlib
 import datetime as dt
+import logging
 
 from celery import shared_task
+from django.core.cache import cache
 from django.db import transaction
 
 from crm.celery import delay_logged
 from crm.db import chunks
 
+logger = logging.getLogger(__name__)
+
+# The flag "a drain is queued and has not started": set by enqueue_drain (cache.add, so one
+# process wins), deleted by the drain as it starts. Its timeout bounds the wait when a drain
+# is lost, and, with a per-process cache (no CACHE_URL), how long a process's own writes go
+# without queueing another drain.
+DRAIN_PENDING = "engagement:refresh-drain-pending"
+DRAIN_PENDING_SECONDS = 2
 # Ids per message: a bulk import of 100,000 customers' interactions becomes small tasks a
 # worker can retry one by one, with bounded SQL IN lists.
 CHUNK = 5_000
@@ -53,6 +70,20 @@ def recompute_all(self, as_of: str | None = None) -> dict:
     # On the queue this task came from, so a recompute routed to a queue of its own (an
     # operator's choice, a test's worker) is followed there.
     refresh_metric_rollups.apply_async(queue=_queue_of(self.request))
+    return summary
+
+
+@shared_task(name="engagement.tasks.drain_refreshes")
+def drain_refreshes() -> dict:
+    """Refresh every customer marked changed (engagement.workflow.runs.engagement_refresh_changed):
+    recompute them set-based and evaluate the alert rules once per set. Writes that commit
+    while it runs queue the next drain (the flag is cleared first)."""
+    from engagement.workflow.runs import engagement_refresh_changed
+
+    cache.delete(DRAIN_PENDING)
+    summary = engagement_refresh_changed()
+    if summary["more"]:
+        enqueue_drain()  # out of time with marks left: the next drain goes on
     return summary
 
 
@@ -118,21 +149,35 @@ def remind_overdue_steps() -> int:
 # --- enqueueing ---------------------------------------------------------------------------
 
 
+def enqueue_drain() -> None:
+    """Queue one drain of the refresh outbox, unless one is queued and not started yet.
+
+    Call after commit (the subscribers do). Without a broker the drain runs here and now, so
+    a bulk write pays one set-based refresh, not one per customer. A drain that cannot be
+    queued (or fails in-process) is logged at ERROR (crm.celery.delay_logged); the marks stay
+    for the next drain, and the admin index shows the backlog.
+    """
+    if drain_refreshes.app.conf.task_always_eager:
+        delay_logged(drain_refreshes)
+        return
+    try:
+        pending = not cache.add(DRAIN_PENDING, 1, timeout=DRAIN_PENDING_SECONDS)
+    except Exception:  # the cache is down: queue anyway (more drains, none missing)
+        logger.exception("The refresh-drain flag could not be set in the cache")
+        pending = False
+    if pending:
+        return  # a queued drain will start after this write committed and take its marks
+    if delay_logged(drain_refreshes) is None:
+        with contextlib.suppress(Exception):
+            cache.delete(DRAIN_PENDING)  # not queued: let the next write try again
+
+
 def enqueue_refresh(customer_ids) -> int:
     """Queue refresh_customers for these ids once the current transaction commits.
 
     Answers how many customers were queued.
     """
     return _enqueue_chunks(refresh_customers, customer_ids)
-
-
-def enqueue_evaluate(customer_ids=None, triggers=None) -> None:
-    """Queue an alert evaluation (of every customer when `customer_ids` is None) after commit."""
-    kinds = None if triggers is None else [str(t) for t in triggers]
-    if customer_ids is None:
-        transaction.on_commit(lambda: delay_logged(evaluate_alerts, None, kinds))
-        return
-    _enqueue_chunks(evaluate_alerts, customer_ids, kinds)
 
 
 def enqueue_recompute_all(as_of: dt.date | None = None) -> None:

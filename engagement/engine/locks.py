@@ -3,6 +3,9 @@
 SQLite serialises writers per transaction only, so two recomputes could interleave their
 batches; the file lock (fcntl) spans the whole run. An in-memory test database has no file:
 a process-wide lock stands in.
+
+Re-entrant within a thread: a refresh that holds the lock around its claim (so that waiting
+for it holds nothing else) then calls the recompute, which takes it again.
 """
 
 import contextlib
@@ -13,6 +16,7 @@ from django.db import connection
 
 ADVISORY_KEY = 0x454E4741  # "ENGA"
 _local_lock = threading.Lock()
+_held = threading.local()
 
 
 class RecomputeBusy(Exception):
@@ -21,6 +25,31 @@ class RecomputeBusy(Exception):
 
 @contextlib.contextmanager
 def recompute_lock(*, wait: bool = True):
+    key = _key()
+    depth = getattr(_held, "depth", {})
+    if depth.get(key):
+        depth[key] += 1
+        try:
+            yield
+        finally:
+            depth[key] -= 1
+        return
+    with _acquire(wait):
+        _held.depth = depth
+        depth[key] = 1
+        try:
+            yield
+        finally:
+            depth[key] = 0
+
+
+def _key():
+    # Per database: a test's database and the real one are different locks.
+    return (connection.vendor, str(connection.settings_dict["NAME"]))
+
+
+@contextlib.contextmanager
+def _acquire(wait: bool):
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             if wait:

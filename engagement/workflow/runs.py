@@ -9,8 +9,9 @@ The evaluation reads the moves the recompute stored as of D (history rows' `as_o
 run redelivered after a crash, or run twice for one D, finds the same moves and the cooldown
 keeps it from alerting twice.
 
-A full run fans out over Celery workers when a broker is configured (engagement.fanout);
-its chord callback calls `engagement_run_finish` like the single-process run does.
+`engagement_refresh_changed` is the freshness path: it takes every customer a write marked
+changed (customers.outbox), a set at a time, and runs them (recompute, then the alert rules
+once for the set). A full run clears the marks it covered.
 """
 
 from __future__ import annotations
@@ -18,15 +19,28 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import logging
+import secrets
+import time
 from collections.abc import Callable, Iterable
 
+from django.db import transaction
 from django.utils import timezone
 
+from customers.outbox import (
+    customer_changes_claim,
+    customer_changes_clear,
+    customer_changes_clear_covered,
+    customer_changes_cover,
+)
+from engagement.engine.locks import recompute_lock
 from engagement.engine.recompute import BATCH_SIZE, RecomputeSummary, engagement_recompute
 
 from .alerts import alerts_evaluate
 
 logger = logging.getLogger(__name__)
+
+# Customers per refresh transaction: one claim, one recompute, one evaluation each.
+REFRESH_SET = 5_000
 
 # The prediction fit, when the prediction feature is installed: a full run fits the model
 # as of D before the alert rules are evaluated (value_at_risk reads the predictions).
@@ -55,13 +69,53 @@ def engagement_run(
     """
     day = as_of or timezone.localdate()
     ids = None if customer_ids is None else sorted({int(pk) for pk in customer_ids})
+    # A full run reads every customer's latest writes: it clears the marks waiting before it.
+    token = _cover_changes() if ids is None else None
     summary = RunSummary(
         engagement_recompute(as_of=day, customer_ids=ids, progress=progress, batch_size=batch_size)
     )
     summary.update(alerts=0, alerts_by_rule={}, predictions=None)
     if evaluate:
         summary.update(engagement_run_finish(as_of=day, customer_ids=ids))
+    if token is not None:
+        customer_changes_clear_covered(token=token)
     return summary
+
+
+def _cover_changes() -> int:
+    token = secrets.randbits(62)
+    customer_changes_cover(token=token)
+    return token
+
+
+def engagement_refresh_changed(*, limit: int | None = None, budget_seconds: float = 60) -> dict:
+    """Refresh every customer marked changed: per set of up to `limit`, in one transaction,
+    claim the marks, recompute the set, evaluate the alert rules once for it (as of today),
+    clear the marks. Loops until no mark is left or `budget_seconds` have passed.
+
+    Answers {"customers", "changed", "alerts", "sets", "more"} (`more`: marks may be left).
+    One at a time (the recompute lock, taken before the claim so that a refresh waiting for
+    another holds no mark): each takes everything marked when it starts a set.
+    """
+    limit = limit or REFRESH_SET
+    totals = {"customers": 0, "changed": 0, "alerts": 0, "sets": 0, "more": False}
+    deadline = time.monotonic() + budget_seconds
+    with recompute_lock():
+        while True:
+            with transaction.atomic():
+                ids = customer_changes_claim(limit=limit)
+                if not ids:
+                    break
+                run = engagement_run(customer_ids=ids)
+                customer_changes_clear(customer_ids=ids)
+            totals["customers"] += run.customers
+            totals["changed"] += run.changed
+            totals["alerts"] += run.alerts
+            totals["sets"] += 1
+            if time.monotonic() > deadline:
+                totals["more"] = True
+                break
+    return totals
 
 
 def engagement_run_finish(*, as_of: dt.date, customer_ids: Iterable[int] | None = None) -> dict:

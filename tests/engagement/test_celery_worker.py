@@ -134,8 +134,7 @@ def defaults():
 @pytest.fixture
 def quiet_events(monkeypatch):
     """Ingest without the in-process refreshes the events would run: the worker does the work."""
-    monkeypatch.setattr("engagement.subscribers.enqueue_refresh", lambda ids: 0)
-    monkeypatch.setattr("engagement.subscribers.enqueue_evaluate", lambda *a, **k: None)
+    monkeypatch.setattr("engagement.subscribers.enqueue_drain", lambda: None)
 
 
 def _snapshot() -> dict:

@@ -51,9 +51,7 @@ def test_iso_weeks_start_monday_on_local_dates():
         act(a, at("2026-03-01", 23, 30))
         act(b, at("2026-03-02", 0, 30))
         act(b, at("2026-03-08", 23, 59))  # Sunday: still the week of Monday 2 March
-        rows = activity(
-            period=Period(unit="week", start=D(2026, 2, 23), end=D(2026, 3, 15))
-        )
+        rows = activity(period=Period(unit="week", start=D(2026, 2, 23), end=D(2026, 3, 15)))
     assert rows == [
         {"start": D(2026, 2, 23), "active": 1},
         {"start": D(2026, 3, 2), "active": 1},
@@ -153,9 +151,7 @@ def test_status_counts_and_rates_replay_the_history():
     change(c, "", "at_risk", D(2026, 1, 5))
     change(a, "active", "churned", D(2026, 2, 10))
     change(c, "at_risk", "active", D(2026, 3, 31))
-    result = status_history(
-        period=Period(unit="month", start=D(2026, 2, 1), end=D(2026, 4, 30))
-    )
+    result = status_history(period=Period(unit="month", start=D(2026, 2, 1), end=D(2026, 4, 30)))
     counts = [(r["start"], r["active"], r["at_risk"], r["churned"]) for r in result["counts"]]
     assert counts == [
         (D(2026, 2, 1), 1, 1, 1),
@@ -185,9 +181,7 @@ def test_type_counts_replay_the_changes():
             changed_at=now,
             rule_set=rs,
         )
-    rows = type_history(
-        period=Period(unit="month", start=D(2026, 2, 1), end=D(2026, 3, 31))
-    )
+    rows = type_history(period=Period(unit="month", start=D(2026, 2, 1), end=D(2026, 3, 31)))
     assert [(r["start"], r["loyal"]) for r in rows] == [(D(2026, 2, 1), 1), (D(2026, 3, 1), 1)]
 
 
@@ -286,9 +280,7 @@ def test_active_versus_non_active_comparison():
     SubscriptionFactory(
         customer=idle, product=product, amount=Decimal("20"), started_at=D(2025, 6, 1)
     )
-    rows = active_comparison(
-        period=Period(unit="month", start=D(2026, 1, 1), end=D(2026, 3, 31))
-    )
+    rows = active_comparison(period=Period(unit="month", start=D(2026, 1, 1), end=D(2026, 3, 31)))
     by_group = {r["group"]: r for r in rows}
     assert by_group["active"]["customers"] == 1
     assert by_group["active"]["revenue"] == Decimal("400.00")  # the 365 days to 31 March

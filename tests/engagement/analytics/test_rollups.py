@@ -103,12 +103,12 @@ def test_rollups_equal_live_figures(seed, zone):
                     assert rolled == live, (name, period, segment)
             period = periods[0]
             assert rollups.covers("comparison", period, refresh)
-            assert answer(
-                "comparison", period=period, segment=segment, refresh=refresh
-            ) == answer("comparison", period=period, segment=segment, refresh=None)
-            assert answer(
-                "headline", period=period, segment=segment, refresh=refresh
-            ) == answer("headline", period=period, segment=segment, refresh=None)
+            assert answer("comparison", period=period, segment=segment, refresh=refresh) == answer(
+                "comparison", period=period, segment=segment, refresh=None
+            )
+            assert answer("headline", period=period, segment=segment, refresh=refresh) == answer(
+                "headline", period=period, segment=segment, refresh=None
+            )
 
 
 def test_rollups_are_not_used_when_stale_or_for_later_days():
