@@ -96,10 +96,12 @@ def test_many_writes_coalesce_into_a_few_drains_on_the_worker(worker):
                 customer=customer, kind=Interaction.Kind.LOGIN, occurred_at=timezone.now()
             )
         assert _wait_for(
-            lambda: EngagementResult.objects.filter(
-                customer__in=customers, status=Status.ACTIVE
-            ).count()
-            == 30
+            lambda: (
+                EngagementResult.objects.filter(
+                    customer__in=customers, status=Status.ACTIVE
+                ).count()
+                == 30
+            )
         )
         assert _wait_for(lambda: not ChangedCustomer.objects.exists())
     finally:
