@@ -16,9 +16,10 @@ import contextlib
 import datetime as dt
 import logging
 
-from celery import shared_task
+from celery import group, shared_task
 from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 
 from crm.celery import delay_logged
 from crm.db import chunks
@@ -57,20 +58,90 @@ def refresh_customers(customer_ids: list[int]) -> dict:
 
 
 @shared_task(bind=True, name="engagement.tasks.recompute_all")
-def recompute_all(self, as_of: str | None = None) -> dict:
-    """Recompute every customer (the nightly schedule, and after a rule change), evaluate
-    the alert rules, then queue the dashboard rollups' rebuild on the fresh results."""
-    from engagement.workflow.runs import engagement_run
+def recompute_all(self, as_of: str | None = None, chunk_ids: int | None = None) -> dict:
+    """Recompute every customer (the nightly schedule, the API, after a rule change), then
+    evaluate the alert rules as of the same day and rebuild the dashboard rollups.
+
+    With a broker the run fans out: chunks of `chunk_ids` customer ids (default
+    engagement.workflow.runs.CHUNK_IDS) as a group of recompute_chunk tasks on any number of
+    workers, finished by one recompute_finish. Without one, it runs here, in one process.
+    While another full run is open this one is not started: that run is asked to go once more
+    when it is done (a rule change is then applied).
+    """
+    from engagement.workflow.runs import (
+        RunBusy,
+        engagement_run,
+        recompute_run_open,
+        recompute_run_request_rerun,
+    )
 
     day = dt.date.fromisoformat(as_of) if as_of else None
-    summary = _summary(engagement_run(as_of=day))
-    # A task of its own: a retried rollup rebuild does not redo the recompute. Built as of
-    # today whatever day was recomputed: the dashboard reads rollups only when they are of
-    # today, so rollups of an earlier day would send it back to computing everything live.
-    # On the queue this task came from, so a recompute routed to a queue of its own (an
-    # operator's choice, a test's worker) is followed there.
-    refresh_metric_rollups.apply_async(queue=_queue_of(self.request))
-    return summary
+    queue = _queue_of(self.request)
+    try:
+        if self.app.conf.task_always_eager:
+            summary = _summary(engagement_run(as_of=day, task_id=self.request.id or ""))
+            # A task of its own: a retried rollup rebuild does not redo the recompute. Built
+            # as of today whatever day was recomputed: the dashboard reads rollups only when
+            # they are of today. On this task's queue, so a recompute routed to a queue of
+            # its own (an operator's choice, a test's worker) is followed there.
+            refresh_metric_rollups.apply_async(queue=queue)
+            return summary
+        from engagement.engine.locks import recompute_lock
+
+        with recompute_lock():  # an open run of one process found meanwhile is dead
+            run = recompute_run_open(
+                as_of=day or timezone.localdate(),
+                fan_out=True,
+                chunk_ids=chunk_ids,
+                task_id=self.request.id or "",
+            )
+    except RunBusy as busy:
+        recompute_run_request_rerun(run=busy.run)
+        return {"run": busy.run.pk, "state": "rerun requested", "as_of": as_of}
+    group(recompute_chunk.si(run.pk, index) for index in range(run.chunks_total)).apply_async(
+        queue=queue
+    )
+    return {"run": run.pk, "state": run.state, "chunks": run.chunks_total, "as_of": str(run.as_of)}
+
+
+@shared_task(bind=True, name="engagement.tasks.recompute_chunk", **RETRY)
+def recompute_chunk(self, run_id: int, index: int) -> dict:
+    """One id range of a fanned-out full recompute. Acks late (the project's setting): lost
+    with its worker, it is redelivered and rewrites the same results. The chunk that
+    completes the run queues the run's one finish."""
+    from engagement.workflow.runs import recompute_run_chunk, recompute_run_fail
+
+    try:
+        complete, summary = recompute_run_chunk(
+            run_id=run_id, index=index, worker=self.request.hostname or ""
+        )
+    except Exception as error:
+        if self.request.retries >= self.max_retries:
+            recompute_run_fail(run_id=run_id, error=error)
+        raise
+    if complete:
+        recompute_finish.apply_async((run_id,), queue=_queue_of(self.request))
+    return _summary(summary)
+
+
+@shared_task(bind=True, name="engagement.tasks.recompute_finish", **RETRY)
+def recompute_finish(self, run_id: int) -> dict:
+    """After every chunk: RFM, predictions, alert rules as of D, outbox marks (the run's one
+    callback), then the dashboard rollups once, and another run if the rules changed."""
+    from engagement.workflow.runs import recompute_run_fail, recompute_run_finish
+
+    try:
+        summary = recompute_run_finish(run_id=run_id)
+    except Exception as error:
+        if self.request.retries >= self.max_retries:
+            recompute_run_fail(run_id=run_id, error=error)
+        raise
+    if "skipped" not in summary:
+        queue = _queue_of(self.request)
+        refresh_metric_rollups.apply_async(queue=queue)
+        if summary.get("rerun"):
+            recompute_all.apply_async(queue=queue)
+    return _summary(summary)
 
 
 @shared_task(name="engagement.tasks.drain_refreshes")

@@ -1,6 +1,7 @@
 from .metrics import ActivityCell, CohortCell, ComparisonCell, MetricRefresh
 from .results import CustomerType, EngagementResult, Status, StatusHistory, TypeChange
 from .rules import RuleSet
+from .runs import RecomputeChunk, RecomputeRun
 from .workflow import ActionPlan, ActionStep, Alert, AlertRule, Playbook, PlaybookStep
 
 __all__ = [
@@ -16,6 +17,8 @@ __all__ = [
     "MetricRefresh",
     "Playbook",
     "PlaybookStep",
+    "RecomputeChunk",
+    "RecomputeRun",
     "RuleSet",
     "Status",
     "StatusHistory",
