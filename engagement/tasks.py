@@ -18,6 +18,7 @@ import logging
 
 from celery import group, shared_task
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -217,6 +218,17 @@ def remind_overdue_steps() -> int:
     return overdue_steps_remind()
 
 
+# A refused campaign (segment deleted, playbook inactive) stays failed: retrying cannot help.
+@shared_task(name="engagement.tasks.run_campaign", dont_autoretry_for=(ValidationError,), **RETRY)
+def run_campaign(campaign_id: int) -> dict:
+    """Draw a campaign's members and start its treatment plans (resumes where a failed run
+    stopped: members already drawn are skipped)."""
+    from engagement.workflow.campaigns import campaign_run
+
+    campaign = campaign_run(campaign_id=campaign_id)
+    return {"campaign": campaign.pk, "state": campaign.state, "members": campaign.members_done}
+
+
 # --- enqueueing ---------------------------------------------------------------------------
 
 
@@ -255,6 +267,11 @@ def enqueue_recompute_all(as_of: dt.date | None = None) -> None:
     """Queue a full recompute once the current transaction commits."""
     day = as_of.isoformat() if as_of else None
     transaction.on_commit(lambda: delay_logged(recompute_all, day))
+
+
+def enqueue_campaign_run(campaign_id: int) -> None:
+    """Queue run_campaign once the current transaction commits (in-process without a broker)."""
+    transaction.on_commit(lambda: run_campaign.delay(int(campaign_id)), robust=True)
 
 
 def _enqueue_chunks(task, customer_ids, *args) -> int:

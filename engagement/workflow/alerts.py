@@ -10,6 +10,11 @@ Idempotent: a customer is skipped when the rule already alerted them inside its 
 (or an alert of it is still open), and the unique constraints on Alert refuse a duplicate
 that a concurrent or retried run might still try. Each rule's alerts and the plans they
 start are one transaction, so a crash leaves a rule either fully evaluated or untouched.
+
+A rule with a holdout draws each new alert's arm (engagement.workflow.outcome_stats.draw_arm,
+keyed by rule, customer and day): a control alert is stored `held_out`, unassigned, with no
+plan; it still counts for the cooldown, so its customer is not re-alerted into treatment.
+An alert once stored is never drawn again (docs/definitions.md, "Outcomes").
 """
 
 from __future__ import annotations
@@ -33,8 +38,9 @@ from engagement.models.results import (
     StatusHistory,
     TypeChange,
 )
-from engagement.models.workflow import ActionPlan, Alert, AlertRule
+from engagement.models.workflow import ActionPlan, Alert, AlertRule, Arm
 
+from .outcome_stats import draw_arm
 from .plans import action_plan_start, default_success_user
 
 Trigger = AlertRule.Trigger
@@ -84,16 +90,27 @@ def _evaluate_rule(rule: AlertRule, *, ids, today) -> int:
     matched = list(customers.order_by("pk"))
     heads = _heads(rule, [c.pk for c in matched], today)
     for customer in matched:
-        assignee = customer.owner
-        if assignee is None:
-            fallback = fallback or default_success_user()
-            assignee = fallback
+        arm = draw_arm(
+            rule_or_campaign_key=f"rule:{rule.pk}",
+            customer_id=customer.pk,
+            day=today,
+            holdout_percent=rule.holdout_percent,
+        )
+        assignee, status = None, Alert.AlertStatus.HELD_OUT  # a held-out alert is nobody's work
+        if arm == Arm.TREATMENT:
+            status = Alert.AlertStatus.OPEN
+            assignee = customer.owner
+            if assignee is None:
+                fallback = fallback or default_success_user()
+                assignee = fallback
         alerts.append(
             Alert(
                 customer=customer,
                 rule=rule,
                 severity=rule.severity,
                 message=_message(rule, customer, heads.get(customer.pk), today=today),
+                status=status,
+                arm=arm,
                 assignee=assignee,
                 fired_on=today,
             )
@@ -103,7 +120,7 @@ def _evaluate_rule(rule: AlertRule, *, ids, today) -> int:
     # ignore_conflicts: a concurrent run that got there first wins; nothing is duplicated.
     Alert.objects.bulk_create(alerts, ignore_conflicts=True)
     fired = Alert.objects.filter(
-        rule=rule, fired_on=today, customer__in=[a.customer for a in alerts]
+        rule=rule, fired_on=today, arm=Arm.TREATMENT, customer__in=[a.customer for a in alerts]
     )
     if rule.playbook_id and rule.playbook.is_active:
         _start_plans(
@@ -310,10 +327,14 @@ def alert_update(*, alert: Alert, user, **fields) -> Alert:
     if status and status != alert.status:
         if status not in Alert.AlertStatus.values:
             raise ValidationError({"status": "Unknown status."})
+        held_out = Alert.AlertStatus.HELD_OUT
+        if held_out in (status, alert.status):
+            # Editing the arm after the draw would bias the measured outcome.
+            raise ValidationError({"status": "Held-out alerts are drawn, never set or reopened."})
         alert.status = status
         if status == Alert.AlertStatus.ACKNOWLEDGED:
             alert.acknowledged_at = now
-        elif status in (Alert.AlertStatus.RESOLVED, Alert.AlertStatus.DISMISSED):
+        elif status in Alert.CLOSED_STATES:
             alert.resolved_at = now
             alert.resolved_by = user
         else:
@@ -331,10 +352,10 @@ def alert_update(*, alert: Alert, user, **fields) -> Alert:
 
 
 def alerts_set_status(*, alerts, user, status: str) -> int:
-    """An admin action's bulk change; answers how many alerts changed."""
+    """An admin action's bulk change; answers how many alerts changed (held-out ones stay)."""
     changed = 0
     for alert in alerts:
-        if alert.status != status:
+        if alert.status not in (status, Alert.AlertStatus.HELD_OUT):
             alert_update(alert=alert, user=user, status=status)
             changed += 1
     return changed

@@ -1,6 +1,7 @@
 """The demo brought to life: customers loaded (customers.demo), then engagement recomputed
 over the last year, the alert rules evaluated (alerts, action plans) and the dashboard
-rollups built. The `seed_demo` command parses its arguments and calls `demo_load`.
+rollups built. Two held-out alert rules get a past around the recompute (demo_outcomes),
+for "Does it work?". The `seed_demo` command parses its arguments and calls `demo_load`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from engagement.models.metrics import MetricRefresh
 from engagement.models.results import EngagementResult
 from engagement.models.workflow import ActionPlan, Alert
 
+from .demo_outcomes import demo_trials_fire, demo_trials_prepare
 from .runs import RunSummary, engagement_run
 
 # The rollups take about 100 s per million interactions on SQLite: past this base size they
@@ -67,7 +69,16 @@ def demo_load(
         f"{loaded.contacts:,} contacts, {loaded.subscriptions:,} subscriptions and "
         f"{loaded.interactions:,} interactions in {loaded.seconds:.1f}s."
     )
-    summary = _recompute_history(loaded, progress, note)
+    today = timezone.localdate()
+    history_days = []
+    if len(loaded.ids) <= ROLLUP_LIMIT:
+        history_days = [_months_before(today, m) for m in range(HISTORY_MONTHS, 0, -1)]
+    demo_trials_prepare(customer_ids=loaded.ids, days=history_days, seed=seed, today=today)
+    _recompute_history(loaded, history_days, progress)
+    trials = demo_trials_fire(customer_ids=loaded.ids, days=history_days, today=today)
+    say(f"{trials:,} alerts of held-out rules fired months ago (their outcomes have matured).")
+    note("recomputing today and evaluating the alert rules")
+    summary = engagement_run(as_of=today, progress=_labelled(progress, "engagement today"))
     fired = summary.alerts
     say(
         f"Engagement of {summary.customers:,} customers as of {summary.as_of} "
@@ -80,32 +91,28 @@ def demo_load(
     return DemoReport(loaded=loaded, engagement=summary, alerts=fired, refresh=refresh)
 
 
-def _recompute_history(loaded: SeedResult, progress: Progress | None, note) -> RunSummary:
-    """Engagement month by month over the last year (for the customers of then), then as of
-    LOOKBACK_DAYS ago, then today, so that the status history (the dashboard's status over
-    time, churn and reactivation) has a past and the demo opens with the last days' moves.
+def _recompute_history(loaded: SeedResult, days: list[dt.date], progress: Progress | None):
+    """Engagement on each of `days` (the month starts of the last year; for the customers of
+    then), then as of LOOKBACK_DAYS ago, so that the status history (the dashboard's status
+    over time, churn and reactivation) has a past and the demo opens with the last days' moves.
 
-    The past is loaded, not lived: only today's run evaluates the alert rules (as of today,
-    on the moves it stores), so the demo opens with this week's alerts, not a year of them.
+    The past is loaded, not lived: these runs do not evaluate the alert rules; only today's
+    run does (as of today, on the moves it stores), so the demo opens with this week's alerts.
     """
     today = timezone.localdate()
-    if len(loaded.ids) <= ROLLUP_LIMIT:
-        for months_ago in range(HISTORY_MONTHS, 0, -1):
-            day = _months_before(today, months_ago)
-            engagement_run(
-                as_of=day,
-                customer_ids=loaded.ids_joined_before((today - day).days),
-                progress=_labelled(progress, f"engagement as of {day}"),
-                evaluate=False,
-            )
+    for day in days:
+        engagement_run(
+            as_of=day,
+            customer_ids=loaded.ids_joined_before((today - day).days),
+            progress=_labelled(progress, f"engagement as of {day}"),
+            evaluate=False,
+        )
     engagement_run(
         as_of=today - dt.timedelta(days=LOOKBACK_DAYS),
         customer_ids=loaded.ids_joined_before(LOOKBACK_DAYS),
         progress=_labelled(progress, f"engagement {LOOKBACK_DAYS} days ago"),
         evaluate=False,
     )
-    note("recomputing today and evaluating the alert rules")
-    return engagement_run(as_of=today, progress=_labelled(progress, "engagement today"))
 
 
 def demo_figures() -> dict:

@@ -47,6 +47,8 @@ class AlertRuleSerializer(serializers.ModelSerializer):
             "severity",
             "playbook",
             "cooldown_days",
+            "holdout_percent",
+            "outcome_window_days",
             "is_active",
         ]
         read_only_fields = ["id"]
@@ -67,6 +69,7 @@ class AlertSerializer(serializers.ModelSerializer):
             "severity",
             "message",
             "status",
+            "arm",
             "assignee",
             "fired_on",
             "created_at",

@@ -1,10 +1,9 @@
 """python manage.py recompute_engagement [--as-of YYYY-MM-DD]: recompute every customer, then
 evaluate the alert rules as of the same day (engagement.workflow.runs.engagement_run)."""
 
-import datetime as dt
+from django.core.management.base import BaseCommand
 
-from django.core.management.base import BaseCommand, CommandError
-
+from engagement.management.options import add_as_of
 from engagement.workflow.runs import engagement_run
 
 
@@ -15,19 +14,14 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default: today)")
+        add_as_of(parser)
 
     def handle(self, *args, as_of=None, **options):
-        try:
-            day = dt.date.fromisoformat(as_of) if as_of else None
-        except ValueError:
-            raise CommandError("--as-of: enter a date as YYYY-MM-DD") from None
-
         def progress(done, total):
             self.stderr.write(f"\r{done:,} / {total:,} customers", ending="")
             self.stderr.flush()
 
-        summary = engagement_run(as_of=day, progress=progress)
+        summary = engagement_run(as_of=as_of, progress=progress)
         self.stderr.write("")
         out = self.stdout.write
         out(

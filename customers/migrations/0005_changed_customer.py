@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0002_search_trigram_indexes'),
+        ('customers', '0004_list_indexes'),
     ]
 
     operations = [

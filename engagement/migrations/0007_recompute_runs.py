@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('engagement', '0004_default_playbooks'),
+        ('engagement', '0006_segments_campaigns'),
     ]
 
     operations = [
