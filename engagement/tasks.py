@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 # is lost, and, with a per-process cache (no CACHE_URL), how long a process's own writes go
 # without queueing another drain.
 DRAIN_PENDING = "engagement:refresh-drain-pending"
-DRAIN_PENDING_SECONDS = 2
+DRAIN_PENDING_SECONDS = 10
 # Ids per message: a bulk import of 100,000 customers' interactions becomes small tasks a
 # worker can retry one by one, with bounded SQL IN lists.
 CHUNK = 5_000
@@ -59,7 +59,9 @@ def refresh_customers(customer_ids: list[int]) -> dict:
 
 
 @shared_task(bind=True, name="engagement.tasks.recompute_all")
-def recompute_all(self, as_of: str | None = None, chunk_ids: int | None = None) -> dict:
+def recompute_all(
+    self, as_of: str | None = None, chunk_ids: int | None = None, batch_size: int | None = None
+) -> dict:
     """Recompute every customer (the nightly schedule, the API, after a rule change), then
     evaluate the alert rules as of the same day and rebuild the dashboard rollups.
 
@@ -67,7 +69,8 @@ def recompute_all(self, as_of: str | None = None, chunk_ids: int | None = None) 
     engagement.workflow.runs.CHUNK_IDS) as a group of recompute_chunk tasks on any number of
     workers, finished by one recompute_finish. Without one, it runs here, in one process.
     While another full run is open this one is not started: that run is asked to go once more
-    when it is done (a rule change is then applied).
+    when it is done (a rule change is then applied). `batch_size`: customers per transaction
+    (a test's knob, to catch a worker in the middle).
     """
     from engagement.workflow.runs import (
         RunBusy,
@@ -79,8 +82,9 @@ def recompute_all(self, as_of: str | None = None, chunk_ids: int | None = None) 
     day = dt.date.fromisoformat(as_of) if as_of else None
     queue = _queue_of(self.request)
     try:
-        if self.app.conf.task_always_eager:
-            summary = _summary(engagement_run(as_of=day, task_id=self.request.id or ""))
+        if not _fans_out(self.app):
+            options = {"batch_size": batch_size} if batch_size else {}
+            summary = _summary(engagement_run(as_of=day, task_id=self.request.id or "", **options))
             # A task of its own: a retried rollup rebuild does not redo the recompute. Built
             # as of today whatever day was recomputed: the dashboard reads rollups only when
             # they are of today. On this task's queue, so a recompute routed to a queue of
@@ -99,14 +103,13 @@ def recompute_all(self, as_of: str | None = None, chunk_ids: int | None = None) 
     except RunBusy as busy:
         recompute_run_request_rerun(run=busy.run)
         return {"run": busy.run.pk, "state": "rerun requested", "as_of": as_of}
-    group(recompute_chunk.si(run.pk, index) for index in range(run.chunks_total)).apply_async(
-        queue=queue
-    )
+    chunks = (recompute_chunk.si(run.pk, index, batch_size) for index in range(run.chunks_total))
+    group(chunks).apply_async(queue=queue)
     return {"run": run.pk, "state": run.state, "chunks": run.chunks_total, "as_of": str(run.as_of)}
 
 
 @shared_task(bind=True, name="engagement.tasks.recompute_chunk", **RETRY)
-def recompute_chunk(self, run_id: int, index: int) -> dict:
+def recompute_chunk(self, run_id: int, index: int, batch_size: int | None = None) -> dict:
     """One id range of a fanned-out full recompute. Acks late (the project's setting): lost
     with its worker, it is redelivered and rewrites the same results. The chunk that
     completes the run queues the run's one finish."""
@@ -114,7 +117,7 @@ def recompute_chunk(self, run_id: int, index: int) -> dict:
 
     try:
         complete, summary = recompute_run_chunk(
-            run_id=run_id, index=index, worker=self.request.hostname or ""
+            run_id=run_id, index=index, worker=self.request.hostname or "", batch_size=batch_size
         )
     except Exception as error:
         if self.request.retries >= self.max_retries:
@@ -282,6 +285,11 @@ def _enqueue_chunks(task, customer_ids, *args) -> int:
         # recompute catches up.
         transaction.on_commit(lambda chunk=chunk: delay_logged(task, chunk, *args))
     return len(ids)
+
+
+def _fans_out(app) -> bool:
+    """A full recompute fans out over workers when there are workers: with a broker."""
+    return not app.conf.task_always_eager
 
 
 def _queue_of(request) -> str | None:

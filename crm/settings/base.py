@@ -139,6 +139,15 @@ CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=_result_backend(CEL
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis: a task whose worker died unacknowledged (acks late) is delivered again once this
+# many seconds have passed since it was taken: longer than the longest task (a full
+# recompute's chunk takes seconds, a drain at most a minute). Swept for every tenth of it.
+_VISIBILITY = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": _VISIBILITY,
+    "unacked_restore_interval": max(1, min(10, _VISIBILITY // 10)),
+    "unacked_restore_throttle": 1,
+}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 

@@ -4,6 +4,12 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def sync_role_groups(apps, schema_editor):
+    from crm.roles import sync_groups
+
+    sync_groups(apps)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -65,4 +71,5 @@ class Migration(migrations.Migration):
             model_name='recomputechunk',
             constraint=models.UniqueConstraint(fields=('run', 'index'), name='one_chunk_per_index'),
         ),
+        migrations.RunPython(sync_role_groups, migrations.RunPython.noop),
     ]

@@ -275,7 +275,9 @@ def recompute_run_request_rerun(*, run: RecomputeRun) -> None:
     RecomputeRun.objects.filter(pk=run.pk, is_open=True).update(rerun=True)
 
 
-def recompute_run_chunk(*, run_id: int, index: int, worker: str = "") -> tuple[bool, dict]:
+def recompute_run_chunk(
+    *, run_id: int, index: int, worker: str = "", batch_size: int | None = None
+) -> tuple[bool, dict]:
     """Recompute one chunk of a fanned-out run; answers (this chunk completed the run: call
     `recompute_run_finish` now, the chunk's summary). A chunk already done, or of a run no
     longer running, does nothing; a redelivered unfinished one is recomputed again (results
@@ -292,7 +294,10 @@ def recompute_run_chunk(*, run_id: int, index: int, worker: str = "") -> tuple[b
         started_at=timezone.now(), worker=worker[:200], attempts=chunk.attempts + 1
     )
     summary = engagement_recompute(
-        as_of=run.as_of, id_range=(chunk.lo, chunk.hi), rule_set=run.rule_set
+        as_of=run.as_of,
+        id_range=(chunk.lo, chunk.hi),
+        rule_set=run.rule_set,
+        batch_size=batch_size or BATCH_SIZE,
     )
     return _chunk_done(chunk, summary), dict(summary)
 
