@@ -157,8 +157,13 @@ class RecomputeProgressView(APIView):
 
 
 _SEGMENT_FILTERS = [
-    OpenApiParameter(name, str, description=f"Only customers with this {name}.")
-    for name in ("owner", "kind", "country", "industry", "type", "status")
+    *(
+        OpenApiParameter(name, str, description=f"Only customers with this {name}.")
+        for name in ("owner", "kind", "country", "industry", "type", "status")
+    ),
+    OpenApiParameter("has_owner", bool, description="false: customers without an owner."),
+    OpenApiParameter("reactivated", bool, description="true: reactivated customers only."),
+    OpenApiParameter("segment", int, description="A saved segment's id: its filters apply."),
 ]
 
 
