@@ -39,9 +39,8 @@ from .display import rate_text, uplift_text, uplift_verdict
 # --- Playbooks and alert rules (crm_admin edits; model permissions decide) ------------------
 
 
-def _outcome_panel(row: dict, *, what: str) -> str:
-    """The read-only "Does it work?" panel of a rule's or playbook's page."""
-    window = f"{row['window_days']}-day windows" if row["window_days"] else "their rules' windows"
+def outcome_panel(row: dict, *, note: str, units: str = "Matured alerts") -> str:
+    """The read-only "Does it work?" panel of a rule's, playbook's or campaign's page."""
     arms = [
         (
             label,
@@ -56,17 +55,14 @@ def _outcome_panel(row: dict, *, what: str) -> str:
         "admin/engagement/workflow/outcome.html",
         {
             "verdict": uplift_verdict(row["conversion_uplift"]),
+            "units": units,
             "arms": arms,
             "uplifts": [
                 ("Conversion", uplift_text(row["conversion_uplift"])),
                 ("Purchase", uplift_text(row["purchase_uplift"])),
                 ("Mean revenue", uplift_text(row["revenue_uplift"], money=True)),
             ],
-            "note": (
-                f"Alerts of {what} whose outcome window has ended, as of today ({window} after "
-                "the day each fired). Treatment: alerts worked as usual; control: held out "
-                "by the rule's holdout. Uplift = treatment minus control."
-            ),
+            "note": note,
         },
     )
 
@@ -129,6 +125,16 @@ class PlaybookStepFormSet(forms.BaseInlineFormSet):
                 after += 1
 
 
+def _alerts_outcome_panel(row: dict, *, what: str) -> str:
+    window = f"{row['window_days']}-day windows" if row["window_days"] else "their rules' windows"
+    note = (
+        f"Alerts of {what} whose outcome window has ended, as of today ({window} after "
+        "the day each fired). Treatment: alerts worked as usual; control: held out "
+        "by the rule's holdout. Uplift = treatment minus control."
+    )
+    return outcome_panel(row, note=note)
+
+
 class PlaybookStepInline(admin.TabularInline):
     model = PlaybookStep
     form = PlaybookStepForm
@@ -155,7 +161,10 @@ class PlaybookAdmin(admin.ModelAdmin):
 
     @admin.display(description="Does it work?")
     def outcome(self, obj):
-        return _outcome_panel(playbook_outcome(playbook=obj), what="the rules of this playbook")
+        return _alerts_outcome_panel(
+            playbook_outcome(playbook=obj),
+            what="the rules of this playbook, and members of its campaigns,",
+        )
 
     @admin.display(description="steps", ordering="n_steps")
     def step_count(self, obj):
@@ -250,7 +259,7 @@ class AlertRuleAdmin(admin.ModelAdmin):
 
     @admin.display(description="Outcome")
     def outcome(self, obj):
-        return _outcome_panel(rule_outcome(rule=obj), what="this rule")
+        return _alerts_outcome_panel(rule_outcome(rule=obj), what="this rule")
 
 
 # --- Alerts -------------------------------------------------------------------------------
