@@ -11,7 +11,7 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
-    "DEFAULT_THROTTLE_RATES": {"anon": "10000/min", "user": "100000/min"},
+    "DEFAULT_THROTTLE_RATES": {"anon": "10000/min", "user": "100000/min", "sign_in": "10000/min"},
 }
 
 # Parallel runs (xdist, two checkouts) each get their own test database.
