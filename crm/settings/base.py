@@ -82,6 +82,21 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The cache (API throttle counters above all) is shared by every process only in Redis:
+# CACHE_URL or REDIS_URL (redis://host:6379/1) selects Django's own Redis backend. Without
+# either, per-process memory: fine for one development server, not for gunicorn workers.
+_CACHE_URL = env("CACHE_URL", default="") or env("REDIS_URL", default="")
+if _CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": environ.Env.cache_url_config(
+            _CACHE_URL, backend="django.core.cache.backends.redis.RedisCache"
+        )
+    }
+elif _CACHE_URL:
+    CACHES = {"default": environ.Env.cache_url_config(_CACHE_URL)}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

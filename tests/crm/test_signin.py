@@ -119,9 +119,7 @@ def test_the_token_endpoint_is_throttled_per_address(rep, monkeypatch):
     cache.clear()
     monkeypatch.setattr(SignInRateThrottle, "rate", "3/min", raising=False)
     client = APIClient()
-    codes = [
-        _token(client, username=f"nobody{n}", ip="10.0.0.7").status_code for n in range(4)
-    ]
+    codes = [_token(client, username=f"nobody{n}", ip="10.0.0.7").status_code for n in range(4)]
     assert codes == [400, 400, 400, 429]
     assert "detail" in _token(client, ip="10.0.0.7").json()
     # Another address is not slowed down by this one.
