@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "simple_history",
     "axes",
+    "crm",
     "customers",
     "engagement",
 ]
