@@ -29,6 +29,7 @@ from simple_history.utils import (
     get_history_manager_for_model,
 )
 
+from crm import spreadsheet
 from customers import events
 from customers.models import Customer, Interaction, Subscription
 
@@ -123,7 +124,8 @@ def _cell(value):
     if value is None:
         return _EMPTY
     if isinstance(value, str):
-        value = value.strip()
+        # An export marks formula-like text ('=...) so a spreadsheet shows it as text.
+        value = spreadsheet.unmark(value.strip())
         return value if value else _EMPTY
     if isinstance(value, float) and value.is_integer():
         # XLSX stores 1001 as 1001.0; an id column means "1001".
