@@ -360,14 +360,19 @@ def test_xlsx_export_writes_formula_like_text_as_text_cells(client, cs):
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_a_control_character_in_a_name_does_not_break_the_export(client, cs, fmt):
-    for number, name in enumerate(["Bell\x07 Ltd", "Fine Ltd"]):
-        engagement_for(CustomerFactory(external_id=f"C{number}", name=name))
+    from openpyxl import load_workbook
+
+    CustomerFactory(external_id="C1", name="Bell\x07 Ltd")
+    CustomerFactory(external_id="C2", name="Fine Ltd")
     client.force_login(cs)
     response = client.get(export_url("customer", fmt))
     assert response.status_code == 200
     data = body(response)
-    rows = read_csv_bytes(data) if fmt == "csv" else read_xlsx_bytes(data)
-    assert sorted(r["name"] for r in rows) == ["Bell Ltd", "Fine Ltd"]
+    if fmt == "csv":
+        names = [r["name"] for r in read_csv_bytes(data)]
+    else:
+        names = [row[2].value for row in load_workbook(io.BytesIO(data)).worksheets[0]][1:]
+    assert sorted(names) == ["Bell Ltd", "Fine Ltd"]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
