@@ -6,7 +6,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import QuerySet
+from django.forms.models import construct_instance
 from django.utils.functional import cached_property
+from simple_history.models import SIMPLE_HISTORY_REVERSE_ATTR_NAME
 
 from crm import permissions
 
@@ -140,9 +142,13 @@ class ParentScopedInline(admin.TabularInline):
 
 
 class HistoryRevertGuard:
-    """django-simple-history saves a "revert" POST for anyone who may view the history.
+    """Reverting a record from its history follows the rules of editing it.
 
-    Reverting is a change: refuse it unless the user may change the current record.
+    django-simple-history saves a "revert" POST for anyone who may view the history, and
+    saves the old version whole: fields the form leaves out (read-only for this user, such
+    as `archived_at`: archiving is not an edit) would go back too. Here only who may change
+    the current record reverts it, and only the fields the change form lets them edit are
+    taken from the old version; everything else stays as it is now.
     """
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
@@ -151,6 +157,17 @@ class HistoryRevertGuard:
             if current is None or not self.has_change_permission(request, current):
                 raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def save_form(self, request, form, change):
+        if getattr(form.instance, SIMPLE_HISTORY_REVERSE_ATTR_NAME, None) is None:
+            return super().save_form(request, form, change)
+        # A revert: the form was built on the old version; apply its fields to the record
+        # as it is now, never the old version's other fields.
+        current = self.get_object(request, str(form.instance.pk))
+        if current is None:
+            raise PermissionDenied
+        form.instance = construct_instance(form, current, form._meta.fields, form._meta.exclude)
+        return super().save_form(request, form, change)
 
     def revert_disabled(self, request, obj=None):
         current = self.get_object(request, obj.pk) if obj is not None else None
