@@ -63,6 +63,23 @@ def can_log_interaction(user, customer=None) -> bool:
     return False
 
 
+def can_edit_interaction(user, interaction=None) -> bool:
+    """Reps: those on customers they own; customer success: those they logged; crm_admin: all.
+    Without an interaction: may this user edit any interaction at all."""
+    if is_admin(user):
+        return True
+    if interaction is None:
+        return is_sales_rep(user) or is_customer_success(user)
+    if is_sales_rep(user) and _owns(user, interaction.customer):
+        return True
+    return is_customer_success(user) and interaction.created_by_id == user.pk
+
+
+def can_delete_record(user) -> bool:
+    """Hard delete of a contact, subscription or interaction (the history keeps a copy)."""
+    return is_admin(user)
+
+
 def can_archive_customer(user) -> bool:
     return is_admin(user)
 

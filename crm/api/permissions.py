@@ -37,31 +37,47 @@ class CustomerPermission(IsCRMUser):
 
 
 class CustomerRecordPermission(IsCRMUser):
-    """Contacts and subscriptions: written by whoever may edit their customer."""
+    """Contacts and subscriptions: written by whoever may edit their customer; deleted by
+    crm_admin only."""
 
     def has_permission(self, request, view):
         if not super().has_permission(request, view):
             return False
-        return request.method in SAFE_METHODS or permissions.can_edit_customer(request.user)
+        if request.method in SAFE_METHODS:
+            return True
+        if request.method == "DELETE":
+            return permissions.can_delete_record(request.user)
+        return permissions.can_edit_customer(request.user)
 
     def has_object_permission(self, request, view, obj):
-        return request.method in SAFE_METHODS or permissions.can_edit_customer(
-            request.user, obj.customer
-        )
+        if request.method in SAFE_METHODS:
+            return True
+        if request.method == "DELETE":
+            return permissions.can_delete_record(request.user)
+        return permissions.can_edit_customer(request.user, obj.customer)
 
 
 class InteractionPermission(IsCRMUser):
-    """Interactions: logged by whoever may log on their customer."""
+    """Interactions: logged by whoever may log on their customer, edited as the matrix says
+    (crm.permissions.can_edit_interaction), deleted by crm_admin only."""
 
     def has_permission(self, request, view):
         if not super().has_permission(request, view):
             return False
-        return request.method in SAFE_METHODS or permissions.can_log_interaction(request.user)
+        if request.method in SAFE_METHODS:
+            return True
+        if request.method == "DELETE":
+            return permissions.can_delete_record(request.user)
+        if request.method in ("PUT", "PATCH"):
+            return permissions.can_edit_interaction(request.user)
+        return permissions.can_log_interaction(request.user)
 
     def has_object_permission(self, request, view, obj):
-        return request.method in SAFE_METHODS or permissions.can_log_interaction(
-            request.user, obj.customer
-        )
+        if request.method in SAFE_METHODS:
+            return True
+        if request.method == "DELETE":
+            return permissions.can_delete_record(request.user)
+        return permissions.can_edit_interaction(request.user, obj)
 
 
 class ProductPermission(IsCRMUser):

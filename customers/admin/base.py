@@ -64,11 +64,17 @@ class CustomerScopedAdmin(BigTableMixin):
     def has_add_permission(self, request):
         return super().has_add_permission(request) and self.object_rule(request.user)
 
+    def may_change(self, request, obj):
+        return self._allowed(request, obj)
+
     def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and self._allowed(request, obj)
+        return super().has_change_permission(request, obj) and self.may_change(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and self._allowed(request, obj)
+        # Hard deletes: crm_admin only, whoever owns the customer (crm.permissions).
+        return super().has_delete_permission(request, obj) and permissions.can_delete_record(
+            request.user
+        )
 
     def customer_choices(self, request, customers):
         """Customers this user may attach a new record to (the add form's choices)."""

@@ -140,6 +140,10 @@ class InteractionAdmin(CustomerChildAdmin, admin.ModelAdmin):
     def get_queryset(self, request):
         return selectors.interaction_list()
 
+    def may_change(self, request, obj):
+        # Not the customer's rule: customer success edits only what they logged.
+        return permissions.can_edit_interaction(request.user, obj)
+
     def customer_choices(self, request, customers):
         return permissions.interaction_customers(request.user, customers)
 
