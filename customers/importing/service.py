@@ -29,7 +29,7 @@ from simple_history.utils import (
     get_history_manager_for_model,
 )
 
-from crm import spreadsheet
+from crm import db, spreadsheet
 from customers import events
 from customers.models import Customer, Interaction, Subscription
 
@@ -668,6 +668,8 @@ def records_import(
                 raise ImportValidationError(report)
             importer.send_events()
             report.written = True
+        # A large import followed by the dashboard: fresh planner statistics first.
+        db.analyze_if_stale(spec.model, pending=report.created + report.updated)
     if report.errors:
         report.errors.sort(key=lambda e: e.row)
         raise ImportValidationError(report)

@@ -15,11 +15,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 from django.utils import timezone
 
+from crm import db
 from customers.demo import DEMO_USERS, demo_seed
 from customers.demo.archetypes import LOOKBACK_DAYS
 from customers.models import Customer
 from engagement.metrics_rollup import metrics_refresh
-from engagement.models.results import EngagementResult, Status
+from engagement.models.results import EngagementResult, Status, StatusHistory, TypeChange
 from engagement.models.workflow import ActionPlan, Alert, AlertRule
 from engagement.selectors_workflow import my_work
 from engagement.services.alerts import alerts_evaluate
@@ -145,6 +146,8 @@ class Command(BaseCommand):
                 "computes its figures live."
             )
             return
+        # The recomputes just filled the engagement tables: statistics before the rollups.
+        db.analyze(EngagementResult, StatusHistory, TypeChange)
         self._note("building the dashboard rollups")
         refresh = metrics_refresh()
         self._say(f"Dashboard rollups built ({refresh.seconds:.1f}s).")
