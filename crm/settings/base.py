@@ -137,6 +137,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int(
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# Imports (admin and `import_crm`): files and sheets past these are refused with a message.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=1_000_000)
+# Where an admin upload waits between preview and confirm: one directory all server
+# processes share, kept at mode 0700 (files 0600) for the server's user alone.
+IMPORT_STAGING_DIR = env("IMPORT_STAGING_DIR", default=str(BASE_DIR / "var" / "import-staging"))
+
 EMAIL_BACKEND = env(
     "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
 )

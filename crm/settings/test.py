@@ -1,5 +1,7 @@
 """Tests: fast hashing, locmem e-mail, eager Celery unless a test asks for a worker."""
 
+import tempfile
+
 from .base import *  # noqa: F403
 from .base import DATABASES, env
 
@@ -9,6 +11,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# Staged import uploads of a test run stay out of the project's own directory.
+IMPORT_STAGING_DIR = tempfile.mkdtemp(prefix="crm-test-import-staging-")
+
 # Tests clear the cache freely: never a Redis shared with a running server.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 REST_FRAMEWORK = {

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q, UniqueConstraint
@@ -590,6 +591,22 @@ def _chunks(values, size=_IN_CHUNK):
         yield values[start : start + size]
 
 
+def check_import_size(size: int) -> None:
+    """Raise ValidationError for a file over IMPORT_MAX_BYTES."""
+    limit = settings.IMPORT_MAX_BYTES
+    if size > limit:
+        raise ValidationError(
+            f"This file has {size:,} bytes; an import takes at most {limit:,} bytes "
+            f"({limit / 2**20:.0f} MB, IMPORT_MAX_BYTES). Split it into smaller files."
+        )
+
+
+def _too_many_rows(limit: int) -> ValidationError:
+    return ValidationError(
+        f"The sheet has more than {limit:,} rows (IMPORT_MAX_ROWS); split it into smaller files."
+    )
+
+
 def records_import(
     *,
     model_name: str,
@@ -604,8 +621,11 @@ def records_import(
 
     Raises ImportValidationError (its `report` lists every bad row) when any row is bad;
     then nothing is written. `dry_run` checks everything and writes nothing.
-    History rows name `user` and the file.
+    History rows name `user` and the file. A file over IMPORT_MAX_BYTES or a sheet over
+    IMPORT_MAX_ROWS raises ValidationError, and nothing is written.
     """
+    check_import_size(len(data))
+    max_rows = settings.IMPORT_MAX_ROWS
     spec = get_spec(model_name)
     report = ImportReport(model_name=model_name, filename=filename, dry_run=dry_run)
     table = read_table(data, filename)
@@ -651,6 +671,8 @@ def records_import(
 
         for number, cells in table.rows:
             report.rows += 1
+            if report.rows > max_rows:
+                raise _too_many_rows(max_rows)
             chunk.append(importer.parse_row(number, cells))
             if len(chunk) >= CHUNK_SIZE:
                 flush()
