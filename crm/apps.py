@@ -8,6 +8,8 @@ class CrmConfig(AppConfig):
     verbose_name = "CRM"
 
     def ready(self):
-        from . import tokens
+        from . import admin, tokens
 
         tokens.connect()
+        # Every app's admin is registered by now (the admin app autodiscovers first).
+        admin.guard_changelists()

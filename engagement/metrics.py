@@ -32,6 +32,7 @@ from django.db.models import Avg, Case, Count, DecimalField, F, Q, Sum, Value, W
 from django.db.models.functions import Coalesce, Trunc
 from django.utils import timezone
 
+from crm.params import check_day
 from customers import kinds
 from customers.models import Customer, Interaction, Subscription
 from engagement.models.results import (
@@ -144,11 +145,12 @@ class Period:
 
 def _parse_date(name, value) -> dt.date:
     if isinstance(value, dt.date):
-        return value
+        return check_day(name, value)
     try:
-        return dt.date.fromisoformat(str(value))
+        day = dt.date.fromisoformat(str(value))
     except ValueError:
         raise ValidationError({name: ["Enter a date as YYYY-MM-DD."]}) from None
+    return check_day(name, day)
 
 
 @dataclass(frozen=True)

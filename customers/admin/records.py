@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from crm import permissions
+from crm.params import parse_id
 from customers import selectors, services
 from customers.models import Contact, Customer, Interaction, Product, Subscription
 
@@ -149,13 +150,13 @@ class InteractionAdmin(CustomerChildAdmin, admin.ModelAdmin):
 
     def _known_customer_id(self, request):
         """The customer of the form: ?customer= (the 'Log interaction' link) or the record's."""
-        raw = request.GET.get("customer", "")
-        if raw.isdigit():
-            return int(raw)
-        object_id = str(
-            (request.resolver_match.kwargs if request.resolver_match else {}).get("object_id", "")
+        customer_id = parse_id(request.GET.get("customer"))
+        if customer_id is not None:
+            return customer_id
+        object_id = parse_id(
+            (request.resolver_match.kwargs if request.resolver_match else {}).get("object_id")
         )
-        if object_id.isdigit():
+        if object_id is not None:
             return (
                 Interaction.objects.filter(pk=object_id)
                 .values_list("customer_id", flat=True)
@@ -194,8 +195,8 @@ class InteractionAdmin(CustomerChildAdmin, admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         extra_context = dict(extra_context or {})
-        customer_id = request.GET.get("customer__id__exact", "")
-        if customer_id.isdigit():
+        customer_id = parse_id(request.GET.get("customer__id__exact"))
+        if customer_id is not None:
             customer = Customer.objects.filter(pk=customer_id).first()
             if customer is not None:
                 extra_context["title"] = _("Interactions of %(customer)s") % {"customer": customer}

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from crm import permissions
+from crm.params import parse_id
 from crm.roles import SALES_REP
 from customers.admin.filters import _indexed_distinct_values
 from customers.models import Customer, Interaction
@@ -88,7 +89,7 @@ def _selection(request):
     if owner == "" and permissions.is_sales_rep(request.user):
         # A rep opens the dashboard on their own accounts; "all" widens it.
         owner = str(request.user.pk)
-    owner_id = int(owner) if owner.isdigit() else None
+    owner_id = parse_id(owner)
     segment = metrics.Segment(
         owner_id=owner_id,
         kind=params.get("kind", "") if params.get("kind") in Customer.Kind.values else "",
