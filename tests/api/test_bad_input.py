@@ -6,7 +6,7 @@ new filter is covered the day it is added."""
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
-from tests.api.conftest import client_for
+from tests.fixtures.api import client_for
 from tests.factories import (
     ContactFactory,
     CustomerFactory,

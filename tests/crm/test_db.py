@@ -7,7 +7,7 @@ from crm import db
 from customers.demo import demo_seed
 from customers.importing import records_import
 from customers.models import Customer, Interaction
-from tests.api.conftest import client_for
+from tests.fixtures.api import client_for
 from tests.factories import CustomerFactory, InteractionFactory
 
 pytestmark = pytest.mark.django_db

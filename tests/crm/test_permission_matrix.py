@@ -11,7 +11,7 @@ from django.contrib import admin
 from django.test import RequestFactory
 
 from customers.models import Contact, Interaction, Subscription
-from tests.api.conftest import client_for
+from tests.fixtures.api import client_for
 from tests.factories import (
     ContactFactory,
     CustomerFactory,

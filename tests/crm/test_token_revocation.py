@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from tests.api.conftest import client_for
+from tests.fixtures.api import client_for
 
 pytestmark = pytest.mark.django_db
 
