@@ -98,7 +98,7 @@ def test_garbage_in_export_parameters_never_breaks_the_download(
     client.raise_request_exception = False
     model = next(m for m, _ in MODEL_ADMINS if m._meta.model_name == model_name)
     names = _changelist_parameters(admin.site._registry[model], superuser)
-    url = reverse("crm_export", args=[model_name, fmt])
+    url = reverse("admin:crm_export", args=[model_name, fmt])
     assert _failures(client, url, names, consume=True) == []
 
 
@@ -108,13 +108,13 @@ DASHBOARD_PARAMETERS = ["period", "start", "end", "owner", "kind", "country", "i
 def test_garbage_on_the_dashboard_is_never_a_server_error(client, superuser):
     client.force_login(superuser)
     client.raise_request_exception = False
-    url = reverse("crm_dashboard")
+    url = reverse("admin:crm_dashboard")
     assert _failures(client, url, DASHBOARD_PARAMETERS) == []
 
 
 def test_the_dashboard_names_a_date_it_cannot_use(client, superuser):
     client.force_login(superuser)
-    response = client.get(reverse("crm_dashboard"), {"end": "9999-12-31"})
+    response = client.get(reverse("admin:crm_dashboard"), {"end": "9999-12-31"})
     assert response.status_code == 200
     assert any("end" in str(m) for m in response.context["messages"])
 
@@ -130,7 +130,7 @@ def test_garbage_on_the_timeline_and_the_interaction_form(client, superuser):
     client.force_login(superuser)
     client.raise_request_exception = False
     customer = Customer.objects.get()
-    failures = _failures(client, reverse("crm_customer_timeline", args=[customer.pk]), ["kind"])
+    failures = _failures(client, reverse("admin:crm_customer_timeline", args=[customer.pk]), ["kind"])
     failures += _failures(client, reverse("admin:customers_interaction_add"), ["customer"])
     failures += _failures(
         client, reverse("admin:customers_interaction_changelist"), ["customer__id__exact"]

@@ -18,8 +18,8 @@ from tests.customers.test_import import run
 
 pytestmark = pytest.mark.django_db
 
-IMPORT = reverse("crm_import", args=["customer"])
-CONFIRM = reverse("crm_import_confirm", args=["customer"])
+IMPORT = reverse("admin:crm_import", args=["customer"])
+CONFIRM = reverse("admin:crm_import_confirm", args=["customer"])
 
 
 @pytest.fixture(autouse=True)
