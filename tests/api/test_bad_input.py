@@ -6,13 +6,13 @@ new filter is covered the day it is added."""
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
-from tests.fixtures.api import client_for
 from tests.factories import (
     ContactFactory,
     CustomerFactory,
     InteractionFactory,
     SubscriptionFactory,
 )
+from tests.fixtures.api import client_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 

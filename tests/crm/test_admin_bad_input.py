@@ -130,7 +130,8 @@ def test_garbage_on_the_timeline_and_the_interaction_form(client, superuser):
     client.force_login(superuser)
     client.raise_request_exception = False
     customer = Customer.objects.get()
-    failures = _failures(client, reverse("admin:crm_customer_timeline", args=[customer.pk]), ["kind"])
+    timeline = reverse("admin:crm_customer_timeline", args=[customer.pk])
+    failures = _failures(client, timeline, ["kind"])
     failures += _failures(client, reverse("admin:customers_interaction_add"), ["customer"])
     failures += _failures(
         client, reverse("admin:customers_interaction_changelist"), ["customer__id__exact"]

@@ -7,8 +7,8 @@ from crm import db
 from customers.demo import demo_seed
 from customers.importing import records_import
 from customers.models import Customer, Interaction
-from tests.fixtures.api import client_for
 from tests.factories import CustomerFactory, InteractionFactory
+from tests.fixtures.api import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -11,13 +11,13 @@ from django.contrib import admin
 from django.test import RequestFactory
 
 from customers.models import Contact, Interaction, Subscription
-from tests.fixtures.api import client_for
 from tests.factories import (
     ContactFactory,
     CustomerFactory,
     InteractionFactory,
     SubscriptionFactory,
 )
+from tests.fixtures.api import client_for
 
 pytestmark = pytest.mark.django_db
 
