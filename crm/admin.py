@@ -3,15 +3,77 @@
 `CRMAdminSite` is the project's default admin site (crm.apps.CRMAdminConfig). Pages that
 belong to no model (the engagement dashboard, the import and export pages) are mounted by
 its `get_urls`, after django/contrib/auth/admin.py: every view wrapped in `admin_view`.
+Every ModelAdmin it registers (third-party ones too) is made a `GuardedAdmin`: no query
+string crashes a changelist or an add form.
 """
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
-from django.db import connections, router
+from django.db import connections, models, router
 from django.db.models import QuerySet
 from django.urls import include, path, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
+
+from crm.params import parse_id
+
+
+class _GuardedChangeList:
+    """A changelist whose query string cannot crash it.
+
+    Django builds the date-hierarchy range with `datetime(int(year), ...)`: a year of 9999
+    or of twenty digits raises ValueError or OverflowError past its own guard (a 500). Any
+    such error while the filters are read is a bad lookup instead, which the admin answers
+    by showing the whole list with its "invalid lookup" flag (`?e=1`).
+    """
+
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except (ValueError, OverflowError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
+
+class GuardedAdmin:
+    """ModelAdmin mixin: bad query parameters never crash its pages.
+
+    The changelist is a guarded one (see _GuardedChangeList). The add form takes initial
+    values from the query string (`?customer=12`); a related field given something that
+    is no id (`?customer=abc`) would make its widget look the value up and fail, so such
+    a value is left out.
+    """
+
+    def get_changelist(self, request, **kwargs):
+        changelist = super().get_changelist(request, **kwargs)
+        if issubclass(changelist, _GuardedChangeList):
+            return changelist
+        return type(f"Guarded{changelist.__name__}", (_GuardedChangeList, changelist), {})
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        for name, value in list(initial.items()):
+            try:
+                field = self.model._meta.get_field(name)
+            except FieldDoesNotExist:
+                continue
+            if not field.is_relation or field.auto_created:
+                continue
+            if not isinstance(field.target_field, models.AutoField | models.IntegerField):
+                continue
+            values = value if isinstance(value, list) else [value]
+            if any(parse_id(v) is None for v in values):
+                del initial[name]
+        return initial
+
+
+def guarded(admin_class):
+    """`admin_class` as a GuardedAdmin (itself if it is one already)."""
+    if issubclass(admin_class, GuardedAdmin):
+        return admin_class
+    return type(f"Guarded{admin_class.__name__}", (GuardedAdmin, admin_class), {})
+
 
 PRODUCT_NAME = "Engagement CRM"
 
@@ -25,6 +87,11 @@ class CRMAdminSite(admin.AdminSite):
     def __init__(self, name="admin"):
         super().__init__(name)
         self._pages = []
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        # Every app registers through here (admin.site is this site), so every ModelAdmin,
+        # Django's and third parties' included, gets the guarded changelist and add form.
+        super().register(model_or_iterable, guarded(admin_class or admin.ModelAdmin), **options)
 
     def register_pages(self, prefix: str, pages) -> None:
         """Mount `pages(site)` (a list of URL patterns) under `prefix`, ahead of the model

@@ -2,11 +2,12 @@
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.permissions import AllowAny
 
+from crm.api.auth import TokenView
+
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", TokenView.as_view(), name="api-token"),
     # OpenAPI schema and Swagger UI, served from drf-spectacular-sidecar's static files
     # (no CDN). Public: the contract is no secret, and every endpoint it lists needs a token.
     path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="api-schema"),

@@ -1,7 +1,23 @@
-from django.contrib.admin.apps import AdminConfig
+from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
-class CRMAdminConfig(AdminConfig):
+class CRMAdminConfig(admin_apps.AdminConfig):
     """django.contrib.admin with the project's site (crm.admin.CRMAdminSite) as admin.site."""
 
     default_site = "crm.admin.CRMAdminSite"
+    # Named in INSTALLED_APPS by its path; "crm" alone means CrmConfig.
+    default = False
+
+
+class CrmConfig(AppConfig):
+    """The project's own plumbing (no models): wires the seams between Django's apps."""
+
+    name = "crm"
+    verbose_name = "CRM"
+    default = True
+
+    def ready(self):
+        from . import tokens
+
+        tokens.connect()

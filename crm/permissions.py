@@ -64,6 +64,18 @@ def can_log_interaction(user, customer=None) -> bool:
     return False
 
 
+def can_edit_interaction(user, interaction=None) -> bool:
+    """Reps: those on customers they own; customer success: those they logged; crm_admin: all.
+    Without an interaction: may this user edit any interaction at all."""
+    if is_admin(user):
+        return True
+    if interaction is None:
+        return is_sales_rep(user) or is_customer_success(user)
+    if is_sales_rep(user) and _owns(user, interaction.customer):
+        return True
+    return is_customer_success(user) and interaction.created_by_id == user.pk
+
+
 def can_archive_customer(user) -> bool:
     return is_admin(user)
 
@@ -122,8 +134,6 @@ def visible_workflow(user, queryset: QuerySet, customer_field: str = "customer")
     return queryset.none()
 
 
-
-
 def can_create_segment(user) -> bool:
     """Every role saves its own segments."""
     return can_read(user)
@@ -159,12 +169,6 @@ def can_export(user) -> bool:
     return can_read(user)
 
 
-
-
-
-
 def can_edit_products(user) -> bool:
     """The product catalogue (names, SKUs, prices) is shared configuration: crm_admin only."""
     return is_admin(user)
-
-

@@ -9,10 +9,6 @@ Mounted under /admin/customers/ by the admin site's get_urls (see pages()); each
 links here through templates/admin/customers/<model>/change_list.html.
 """
 
-import contextlib
-import tempfile
-import time
-import uuid
 from pathlib import Path
 
 from django import forms
@@ -31,7 +27,7 @@ from django.views.decorators.http import require_POST
 from crm import permissions
 
 from . import exporting
-from .importing import ImportValidationError, get_spec, records_import
+from .importing import ImportValidationError, check_import_size, get_spec, records_import, staging
 
 # The admin's model name -> the import/export list name.
 LISTS = {
@@ -41,7 +37,6 @@ LISTS = {
     "subscription": "subscriptions",
     "interaction": "interactions",
 }
-_STASH = Path(tempfile.gettempdir()) / "crm-imports"
 _SALT = "customers.admin_io.import"
 # Preview to confirm: an upload waits this long (seconds).
 _MAX_AGE = 3600
@@ -56,6 +51,11 @@ class ImportForm(forms.Form):
             "without BOM), Windows-1252 or Latin-1."
         ),
     )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        check_import_size(upload.size)  # before the file is read into memory
+        return upload
 
 
 def _list_of(model_name):
@@ -89,15 +89,7 @@ def _context(request, spec, title, **extra):
 
 def _stash(data: bytes, *, filename: str, user, list_name: str) -> str:
     """Keep an upload between preview and confirm; answer a signed token naming it."""
-    _STASH.mkdir(parents=True, exist_ok=True)
-    # Previews never confirmed leave their upload behind; sweep those past the token's age.
-    stale = time.time() - _MAX_AGE
-    for old in _STASH.iterdir():
-        with contextlib.suppress(OSError):
-            if old.stat().st_mtime < stale:
-                old.unlink()
-    name = uuid.uuid4().hex
-    (_STASH / name).write_bytes(data)
+    name = staging.stage(data, max_age=_MAX_AGE)
     return signing.dumps(
         {"file": name, "name": filename, "user": user.pk, "list": list_name}, salt=_SALT
     )
@@ -110,8 +102,8 @@ def _unstash(token: str, *, user, list_name: str) -> tuple[Path, str]:
         raise PermissionDenied from None
     if payload["user"] != user.pk or payload["list"] != list_name:
         raise PermissionDenied
-    stored = _STASH / Path(payload["file"]).name
-    if not stored.is_file():
+    stored = staging.staged(payload["file"])
+    if stored is None:
         raise Http404("This upload has expired; upload the file again.")
     return stored, payload["name"]
 

@@ -2,7 +2,8 @@
 
 The columns of each list are the import columns (so an export imports back as is),
 plus read-only columns for people (engagement status and types of a customer), which
-an import accepts and ignores.
+an import accepts and ignores. Text that a spreadsheet would run as a formula is written
+as text (crm/spreadsheet.py).
 """
 
 import csv
@@ -14,6 +15,8 @@ from decimal import Decimal
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
 from django.utils import timezone
+
+from crm import spreadsheet
 
 from .importing.specs import get_spec
 
@@ -107,6 +110,8 @@ def _text(value) -> str:
         )
     if isinstance(value, dt.date | Decimal):
         return str(value) if isinstance(value, Decimal) else value.isoformat()
+    if isinstance(value, str):
+        return spreadsheet.csv_text(value)
     return str(value)
 
 
@@ -153,7 +158,7 @@ def xlsx_file(columns: list[Column], records: Iterable[list], *, title: str = "E
     sheet = workbook.create_sheet(title=title[:31])
     sheet.append([name for name, _ in columns])
     for record in records:
-        sheet.append([_cell(v) for v in record])
+        sheet.append([spreadsheet.xlsx_value(sheet, _cell(v)) for v in record])
     handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 (the response closes it)
     workbook.save(handle)
     handle.seek(0)

@@ -15,6 +15,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, connections, models, router, transaction
 from django.utils import timezone
 
+from crm import db
 from crm.db import IN_LIST_MAX, chunks
 from crm.permissions import is_sales_rep
 
@@ -507,5 +508,10 @@ def _write_new(interactions: list[Interaction]) -> tuple[int, int]:
             events.interactions_recorded,
             Interaction,
             customer_ids={i.customer_id for i in to_create},
+        )
+        # Many batches in a row: fresh planner statistics before the next heavy read.
+        written = len(to_create)
+        transaction.on_commit(
+            lambda: db.analyze_if_stale(Interaction, pending=written), robust=True
         )
     return len(to_create), duplicates

@@ -24,14 +24,9 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .json_renderer import JSONRenderer
+from .parsers import PayloadTooLarge
 
 logger = logging.getLogger("crm.api")
-
-
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "Request body too large."
-    default_code = "payload_too_large"
 
 
 def _answer_json(context) -> None:

@@ -37,22 +37,32 @@ class CustomerPermission(IsCRMUser):
 
 
 class _CustomerRecordRule(IsCRMUser):
-    """A record under a customer: written by whoever `rule(user, customer)` lets write there;
-    a DELETE is a hard delete, crm_admin's only."""
+    """A record under a customer: created by whoever `rule(user, customer)` lets write there,
+    changed by whoever `may_change(user, record)` allows; a DELETE is a hard delete, crm_admin's
+    only."""
 
     rule = staticmethod(permissions.can_edit_customer)
+
+    def may_change(self, user, record=None) -> bool:
+        return self.rule(user) if record is None else self.rule(user, record.customer)
 
     def has_permission(self, request, view):
         if not super().has_permission(request, view):
             return False
+        if request.method in SAFE_METHODS:
+            return True
         if request.method == "DELETE":
             return permissions.can_delete_records(request.user)
-        return request.method in SAFE_METHODS or self.rule(request.user)
+        if request.method in ("PUT", "PATCH"):
+            return self.may_change(request.user)
+        return self.rule(request.user)
 
     def has_object_permission(self, request, view, obj):
+        if request.method in SAFE_METHODS:
+            return True
         if request.method == "DELETE":
             return permissions.can_delete_records(request.user)
-        return request.method in SAFE_METHODS or self.rule(request.user, obj.customer)
+        return self.may_change(request.user, obj)
 
 
 class CustomerRecordPermission(_CustomerRecordRule):
@@ -60,9 +70,13 @@ class CustomerRecordPermission(_CustomerRecordRule):
 
 
 class InteractionPermission(_CustomerRecordRule):
-    """Interactions: logged by whoever may log on their customer."""
+    """Interactions: logged by whoever may log on their customer, changed as the matrix says
+    (crm.permissions.can_edit_interaction: customer success only those they logged)."""
 
     rule = staticmethod(permissions.can_log_interaction)
+
+    def may_change(self, user, record=None) -> bool:
+        return permissions.can_edit_interaction(user, record)
 
 
 class ProductPermission(IsCRMUser):

@@ -20,6 +20,8 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer
 
+from crm import spreadsheet
+
 
 def flatten(record, prefix: str = "") -> dict:
     flat = {}
@@ -42,6 +44,9 @@ def _text(value) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str):
+        # Never a live formula in the reader's spreadsheet (crm/spreadsheet.py).
+        return spreadsheet.csv_text(value)
     return str(value)
 
 
@@ -49,7 +54,7 @@ def _pick(record: dict, flat: dict, name: str) -> str:
     if name in flat:
         return _text(flat[name])
     value = record.get(name)  # a dict the serializer did not declare as nested (a method field)
-    return json.dumps(value, default=str) if isinstance(value, dict) else _text(value)
+    return _text(json.dumps(value, default=str)) if isinstance(value, dict) else _text(value)
 
 
 def _records(data) -> list:

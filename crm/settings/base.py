@@ -1,5 +1,6 @@
 """Settings shared by every environment, read from the environment (django-environ)."""
 
+import datetime as dt
 from pathlib import Path
 
 import environ
@@ -27,12 +28,15 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "simple_history",
+    "axes",
+    "crm.apps.CrmConfig",
     "customers",
     "engagement",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "crm.middleware.NullCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -40,6 +44,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into crm.signin's 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "crm.urls"
@@ -100,6 +106,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Sign-in lockout (django-axes, crm/signin.py): 10 failures for one username from one
+# address lock it there for 15 minutes, in the admin and at /api/auth/token/ alike.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The lock lasts 15 minutes from the 10th failure; guesses during it do not extend it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "crm.signin.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "crm.signin.client_ip"
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("TIME_ZONE", default="UTC")
 USE_I18N = True
@@ -116,6 +137,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int(
 )
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Imports (admin and `import_crm`): files and sheets past these are refused with a message.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=1_000_000)
+# Where an admin upload waits between preview and confirm: one directory all server
+# processes share, kept at mode 0700 (files 0600) for the server's user alone.
+IMPORT_STAGING_DIR = env("IMPORT_STAGING_DIR", default=str(BASE_DIR / "var" / "import-staging"))
 
 EMAIL_BACKEND = env(
     "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
@@ -178,19 +206,25 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="60/min"),
         "user": env("API_THROTTLE_USER", default="6000/min"),
+        # POST /api/auth/token/ per client address (crm.api.auth.SignInRateThrottle).
+        "sign_in": env("API_THROTTLE_SIGN_IN", default="30/min"),
     },
-    # API: JSON bodies with a size limit, pages of up to 500, JSON errors.
+    # Trusted reverse proxies in front of the app: client addresses (throttles, sign-in
+    # lockout) come from X-Forwarded-For past this many hops; 0 trusts REMOTE_ADDR only.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    # API: bodies of every kind with a size limit (413), pages of up to 500, JSON errors.
     "DEFAULT_PARSER_CLASSES": [
         "crm.api.parsers.LimitedJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "crm.api.parsers.LimitedFormParser",
+        "crm.api.parsers.LimitedMultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "crm.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "crm.api.exceptions.exception_handler",
 }
 
-# A JSON body larger than this answers 413 (a bulk batch of 5,000 rows fits well under it).
+# A request body (JSON, form or multipart) larger than this answers 413 (a bulk batch of
+# 5,000 rows fits well under it).
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=DATA_UPLOAD_MAX_MEMORY_SIZE)
 
 SPECTACULAR_SETTINGS = {
@@ -227,4 +261,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    # django-axes logs every sign-in at INFO; failures and lockouts (WARNING) are the news.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

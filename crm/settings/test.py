@@ -1,5 +1,7 @@
 """Tests: fast hashing, locmem e-mail, eager Celery unless a test asks for a worker."""
 
+import tempfile
+
 from .base import *  # noqa: F403
 from .base import DATABASES, env
 
@@ -9,9 +11,14 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# Staged import uploads of a test run stay out of the project's own directory.
+IMPORT_STAGING_DIR = tempfile.mkdtemp(prefix="crm-test-import-staging-")
+
+# Tests clear the cache freely: never a Redis shared with a running server.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
-    "DEFAULT_THROTTLE_RATES": {"anon": "10000/min", "user": "100000/min"},
+    "DEFAULT_THROTTLE_RATES": {"anon": "10000/min", "user": "100000/min", "sign_in": "10000/min"},
 }
 
 # Parallel runs (xdist, two checkouts) each get their own test database.

@@ -3,6 +3,8 @@
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.forms.models import construct_instance
+from simple_history.models import SIMPLE_HISTORY_REVERSE_ATTR_NAME
 
 from crm import permissions
 from crm.admin import BigTableMixin
@@ -24,11 +26,17 @@ class CustomerScopedAdmin(BigTableMixin):
     def has_add_permission(self, request):
         return super().has_add_permission(request) and self.object_rule(request.user)
 
+    def may_change(self, request, obj):
+        return self._allowed(request, obj)
+
     def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and self._allowed(request, obj)
+        return super().has_change_permission(request, obj) and self.may_change(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and self._allowed(request, obj)
+        # Hard deletes: crm_admin only, whoever owns the customer (crm.permissions).
+        return super().has_delete_permission(request, obj) and permissions.can_delete_records(
+            request.user
+        )
 
     def customer_choices(self, request, customers):
         """Customers this user may attach a new record to (the add form's choices)."""
@@ -102,9 +110,13 @@ class ParentScopedInline(admin.TabularInline):
 
 
 class HistoryRevertGuard:
-    """django-simple-history saves a "revert" POST for anyone who may view the history.
+    """Reverting a record from its history follows the rules of editing it.
 
-    Reverting is a change: refuse it unless the user may change the current record.
+    django-simple-history saves a "revert" POST for anyone who may view the history, and
+    saves the old version whole: fields the form leaves out (read-only for this user, such
+    as `archived_at`: archiving is not an edit) would go back too. Here only who may change
+    the current record reverts it, and only the fields the change form lets them edit are
+    taken from the old version; everything else stays as it is now.
     """
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
@@ -113,6 +125,17 @@ class HistoryRevertGuard:
             if current is None or not self.has_change_permission(request, current):
                 raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def save_form(self, request, form, change):
+        if getattr(form.instance, SIMPLE_HISTORY_REVERSE_ATTR_NAME, None) is None:
+            return super().save_form(request, form, change)
+        # A revert: the form was built on the old version; apply its fields to the record
+        # as it is now, never the old version's other fields.
+        current = self.get_object(request, str(form.instance.pk))
+        if current is None:
+            raise PermissionDenied
+        form.instance = construct_instance(form, current, form._meta.fields, form._meta.exclude)
+        return super().save_form(request, form, change)
 
     def revert_disabled(self, request, obj=None):
         current = self.get_object(request, obj.pk) if obj is not None else None

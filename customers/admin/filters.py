@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from crm.admin import indexed_distinct_values
+from crm.params import parse_id
 from customers.models import Customer
 from engagement.models.results import CustomerType, EngagementResult, Status
 
@@ -37,9 +38,8 @@ class OwnerFilter(admin.SimpleListFilter):
             return queryset.filter(owner=request.user)
         if value == "none":
             return queryset.filter(owner__isnull=True)
-        if value and value.isdigit():
-            return queryset.filter(owner_id=int(value))
-        return queryset
+        owner_id = parse_id(value)  # not an id ("²", 20 digits): no filter
+        return queryset if owner_id is None else queryset.filter(owner_id=owner_id)
 
 
 class ArchivedFilter(admin.SimpleListFilter):

@@ -17,12 +17,15 @@ from django.utils.functional import cached_property
 # customers" on page 1 of 100): enough to number the pages around it, and a count that
 # stops early (a LIMITed subquery) costs about what reading those pages would.
 PAGES_AHEAD = 10
+# Past any real list, and small enough that its OFFSET fits a bigint: a larger `p` would
+# overflow the query (a 500) instead of being the page that does not exist (`?e=1`).
+MAX_PAGE = 10**9
 
 
 def page_number(request) -> int:
     """The list page asked for (the admin's `p`); the admin itself answers a bad one."""
     try:
-        return max(int(request.GET.get(PAGE_VAR, 1)), 1)
+        return min(max(int(request.GET.get(PAGE_VAR, 1)), 1), MAX_PAGE)
     except ValueError:
         return 1
 

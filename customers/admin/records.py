@@ -7,6 +7,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from crm import permissions
 from crm.admin import BigTableMixin
+from crm.params import parse_id
 from customers import selectors, services
 from customers.models import Contact, Customer, Interaction, Product, Subscription
 
@@ -148,18 +149,22 @@ class InteractionAdmin(CustomerChildAdmin, admin.ModelAdmin):
     def get_queryset(self, request):
         return selectors.interaction_list()
 
+    def may_change(self, request, obj):
+        # Not the customer's rule: customer success edits only what they logged.
+        return permissions.can_edit_interaction(request.user, obj)
+
     def customer_choices(self, request, customers):
         return permissions.interaction_customers(request.user, customers)
 
     def _known_customer_id(self, request):
         """The customer of the form: ?customer= (the 'Log interaction' link) or the record's."""
-        raw = request.GET.get("customer", "")
-        if raw.isdigit():
-            return int(raw)
-        object_id = str(
-            (request.resolver_match.kwargs if request.resolver_match else {}).get("object_id", "")
+        customer_id = parse_id(request.GET.get("customer"))
+        if customer_id is not None:
+            return customer_id
+        object_id = parse_id(
+            (request.resolver_match.kwargs if request.resolver_match else {}).get("object_id")
         )
-        if object_id.isdigit():
+        if object_id is not None:
             return (
                 Interaction.objects.filter(pk=object_id)
                 .values_list("customer_id", flat=True)
@@ -198,8 +203,8 @@ class InteractionAdmin(CustomerChildAdmin, admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         extra_context = dict(extra_context or {})
-        customer_id = request.GET.get("customer__id__exact", "")
-        if customer_id.isdigit():
+        customer_id = parse_id(request.GET.get("customer__id__exact"))
+        if customer_id is not None:
             customer = Customer.objects.filter(pk=customer_id).first()
             if customer is not None:
                 extra_context["title"] = _("Interactions of %(customer)s") % {"customer": customer}

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q, UniqueConstraint
@@ -29,6 +30,7 @@ from simple_history.utils import (
     get_history_manager_for_model,
 )
 
+from crm import db, spreadsheet
 from crm.db import IN_LIST_MAX, chunks
 from customers import events
 from customers.models import Contact, Customer, Interaction, Subscription
@@ -123,7 +125,8 @@ def _cell(value):
     if value is None:
         return _EMPTY
     if isinstance(value, str):
-        value = value.strip()
+        # An export marks formula-like text ('=...) so a spreadsheet shows it as text.
+        value = spreadsheet.unmark(value.strip())
         return value if value else _EMPTY
     if isinstance(value, float) and value.is_integer():
         # XLSX stores 1001 as 1001.0; an id column means "1001".
@@ -591,6 +594,22 @@ class _Importer:
             events.send_on_commit(events.interactions_recorded, Interaction, customer_ids=ids)
 
 
+def check_import_size(size: int) -> None:
+    """Raise ValidationError for a file over IMPORT_MAX_BYTES."""
+    limit = settings.IMPORT_MAX_BYTES
+    if size > limit:
+        raise ValidationError(
+            f"This file has {size:,} bytes; an import takes at most {limit:,} bytes "
+            f"({limit / 2**20:.0f} MB, IMPORT_MAX_BYTES). Split it into smaller files."
+        )
+
+
+def _too_many_rows(limit: int) -> ValidationError:
+    return ValidationError(
+        f"The sheet has more than {limit:,} rows (IMPORT_MAX_ROWS); split it into smaller files."
+    )
+
+
 def records_import(
     *,
     model_name: str,
@@ -605,8 +624,11 @@ def records_import(
 
     Raises ImportValidationError (its `report` lists every bad row) when any row is bad;
     then nothing is written. `dry_run` checks everything and writes nothing.
-    History rows name `user` and the file.
+    History rows name `user` and the file. A file over IMPORT_MAX_BYTES or a sheet over
+    IMPORT_MAX_ROWS raises ValidationError, and nothing is written.
     """
+    check_import_size(len(data))
+    max_rows = settings.IMPORT_MAX_ROWS
     spec = get_spec(model_name)
     report = ImportReport(model_name=model_name, filename=filename, dry_run=dry_run)
     table = read_table(data, filename)
@@ -652,6 +674,8 @@ def records_import(
 
         for number, cells in table.rows:
             report.rows += 1
+            if report.rows > max_rows:
+                raise _too_many_rows(max_rows)
             chunk.append(importer.parse_row(number, cells))
             if len(chunk) >= CHUNK_SIZE:
                 flush()
@@ -669,6 +693,8 @@ def records_import(
                 raise ImportValidationError(report)
             importer.send_events()
             report.written = True
+        # A large import followed by the dashboard: fresh planner statistics first.
+        db.analyze_if_stale(spec.model, pending=report.created + report.updated)
     if report.errors:
         report.errors.sort(key=lambda e: e.row)
         raise ImportValidationError(report)

@@ -18,6 +18,7 @@ from django.db.models import DateField, Q
 from django.db.models.functions import Trunc
 from django.utils import timezone
 
+from crm.params import check_day
 from customers import kinds
 from customers.models import Customer
 from engagement.engine.figures import local_day_start
@@ -107,11 +108,12 @@ class Period:
 
 def parse_date(name, value) -> dt.date:
     if isinstance(value, dt.date):
-        return value
+        return check_day(name, value)
     try:
-        return dt.date.fromisoformat(str(value))
+        day = dt.date.fromisoformat(str(value))
     except ValueError:
         raise ValidationError({name: ["Enter a date as YYYY-MM-DD."]}) from None
+    return check_day(name, day)
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from django.db.models import Count
 from django.utils import timezone
 
+from crm import db
 from customers.demo import SeedResult, demo_seed
 from customers.demo.archetypes import LOOKBACK_DAYS
 from engagement.analytics.rollups import metrics_refresh
 from engagement.models.metrics import MetricRefresh
-from engagement.models.results import EngagementResult
+from engagement.models.results import EngagementResult, StatusHistory, TypeChange
 from engagement.models.workflow import ActionPlan, Alert
 
 from .demo_outcomes import demo_trials_fire, demo_trials_prepare
@@ -86,6 +87,8 @@ def demo_load(
     )
     refresh = None
     if summary.customers <= ROLLUP_LIMIT:
+        # The recomputes just filled the engagement tables: statistics before the rollups.
+        db.analyze(EngagementResult, StatusHistory, TypeChange)
         note("building the dashboard rollups")
         refresh = metrics_refresh()
     return DemoReport(loaded=loaded, engagement=summary, alerts=fired, refresh=refresh)

@@ -76,6 +76,7 @@ def test_contact_edit_follows_the_customers_owner_and_delete_is_admins(
     assert rep_api.patch(url, {"title": "CTO"}, format="json").status_code == 200
     contact.refresh_from_db()
     assert contact.title == "CTO"
+    # Deleting is crm_admin's alone (the permission matrix), owner or not.
     assert other_rep_api.delete(url).status_code == 403
     assert rep_api.delete(url).status_code == 403
     assert admin_api.delete(url).status_code == 204

@@ -89,3 +89,75 @@ def test_an_exported_settings_module_wins_over_the_default():
     )
     assert chosen.returncode == 0, chosen.stderr
     assert chosen.stdout.strip() == "crm.settings.local"
+
+
+def _settings_value(expression, **env):
+    """A setting as the local settings compute it, without the caller's cache URLs."""
+    base = {k: v for k, v in os.environ.items() if k not in ("CACHE_URL", "REDIS_URL")}
+    os_env = {**base, "DJANGO_SETTINGS_MODULE": "crm.settings.local", **env}
+    result = subprocess.run(
+        [sys.executable, "-c", _SETTINGS_OF.format(expression)],
+        cwd=ROOT,
+        env=os_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_the_cache_is_per_process_memory_without_a_cache_url():
+    backend = _settings_value("settings.CACHES['default']['BACKEND']")
+    assert backend == "django.core.cache.backends.locmem.LocMemCache"
+
+
+@pytest.mark.parametrize("variable", ["CACHE_URL", "REDIS_URL"])
+def test_a_redis_url_gives_djangos_redis_cache(variable):
+    value = _settings_value(
+        "repr((settings.CACHES['default']['BACKEND'], settings.CACHES['default']['LOCATION']))",
+        **{variable: "redis://127.0.0.1:6379/7"},
+    )
+    assert value == ("('django.core.cache.backends.redis.RedisCache', 'redis://127.0.0.1:6379/7')")
+
+
+_THROTTLE = """
+import sys, django
+django.setup()
+from rest_framework.throttling import SimpleRateThrottle
+
+class Probe(SimpleRateThrottle):
+    rate = "3/min"
+    def get_cache_key(self, request, view):
+        return "crm-test-throttle-" + sys.argv[1]
+
+print(" ".join(str(Probe().allow_request(None, None)) for _ in range(int(sys.argv[2]))))
+"""
+
+
+def test_throttle_counts_are_shared_by_every_process_on_redis():
+    """Two processes (two gunicorn workers) count one client's requests together."""
+    url = os.environ.get("CRM_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip(f"no Redis at {url}")
+    key = secrets.token_hex(8)
+    env = {k: v for k, v in os.environ.items() if k not in ("CACHE_URL", "REDIS_URL")}
+    env.update(DJANGO_SETTINGS_MODULE="crm.settings.local", REDIS_URL=url)
+
+    def run(times):
+        done = subprocess.run(
+            [sys.executable, "-c", _THROTTLE, key, str(times)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split()
+
+    assert run(3) == ["True", "True", "True"]
+    assert run(1) == ["False"]

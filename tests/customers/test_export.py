@@ -1,6 +1,7 @@
 """Export of filtered admin lists to CSV and XLSX, per role, and the export/import round trip."""
 
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
@@ -323,3 +324,68 @@ def test_xlsx_export_past_a_worksheets_rows_sends_back_to_the_list(client, cs, m
     assert response.status_code == 302
     assert response.url == reverse("admin:customers_customer_changelist") + "?q=Customer"
     assert client.get(export_url("customer", "csv", "q=Customer")).status_code == 200
+
+
+_HOSTILE = {
+    "name": '=HYPERLINK("http://evil.example","click")',
+    "industry": "@SUM(A1:A9)",
+    "phone": "+49 30 1234",
+    "country": "-2",
+}
+
+
+def test_csv_export_writes_formula_like_text_as_text(client, cs):
+    CustomerFactory(external_id="C1", **_HOSTILE)
+    client.force_login(cs)
+    (row,) = read_csv_bytes(body(client.get(export_url("customer"))))
+    assert row["name"] == "'" + _HOSTILE["name"]
+    assert row["industry"] == "'@SUM(A1:A9)"
+    assert row["phone"] == "'+49 30 1234"
+    assert row["country"] == "-2"  # a plain number runs nothing
+
+
+def test_xlsx_export_writes_formula_like_text_as_text_cells(client, cs):
+    from openpyxl import load_workbook
+
+    CustomerFactory(external_id="C1", **_HOSTILE)
+    client.force_login(cs)
+    data = body(client.get(export_url("customer", "xlsx")))
+    sheet = load_workbook(io.BytesIO(data)).worksheets[0]
+    header = [c.value for c in sheet[1]]
+    cells = dict(zip(header, sheet[2], strict=True))
+    assert cells["name"].value == _HOSTILE["name"]
+    assert cells["name"].data_type == "s"
+    assert cells["industry"].data_type == "s"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_control_character_in_a_name_does_not_break_the_export(client, cs, fmt):
+    from openpyxl import load_workbook
+
+    CustomerFactory(external_id="C1", name="Bell\x07 Ltd")
+    CustomerFactory(external_id="C2", name="Fine Ltd")
+    client.force_login(cs)
+    response = client.get(export_url("customer", fmt))
+    assert response.status_code == 200
+    data = body(response)
+    if fmt == "csv":
+        names = [r["name"] for r in read_csv_bytes(data)]
+    else:
+        names = [row[2].value for row in load_workbook(io.BytesIO(data)).worksheets[0]][1:]
+    assert sorted(names) == ["Bell Ltd", "Fine Ltd"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_exported_formula_like_text_imports_back_unchanged(client, crm_admin, fmt):
+    CustomerFactory(external_id="C1", **_HOSTILE)
+    client.force_login(crm_admin)
+    data = body(client.get(export_url("customer", fmt)))
+    Customer.objects.all().delete()
+    records_import(model_name="customers", data=data, filename=f"customers.{fmt}")
+    customer = Customer.objects.get(external_id="C1")
+    assert (customer.name, customer.industry, customer.phone, customer.country) == (
+        _HOSTILE["name"],
+        _HOSTILE["industry"],
+        _HOSTILE["phone"],
+        _HOSTILE["country"],
+    )

@@ -65,3 +65,22 @@ def test_json_lists_stay_paginated(rep):
     CustomerFactory.create_batch(3)
     body = api_as(rep).get("/api/customers/", {"page_size": 2}).json()
     assert (body["count"], len(body["results"])) == (3, 2)
+
+
+def test_api_csv_writes_formula_like_text_as_text(cs):
+    customer = CustomerFactory(name="=1+2", industry="@cmd", phone="+49 30 1")
+    InteractionFactory(customer=customer, kind="purchase", amount="12.50", subject="-1+1")
+    api = api_as(cs)
+    (row,) = csv_rows(api.get("/api/customers/?format=csv"))
+    assert (row["name"], row["industry"], row["phone"]) == ("'=1+2", "'@cmd", "'+49 30 1")
+    (row,) = csv_rows(api.get("/api/interactions/?format=csv"))
+    assert (row["subject"], row["amount"]) == ("'-1+1", "12.50")
+    detail = api.get(f"/api/customers/{customer.pk}/?format=csv")
+    assert detail.status_code == 200
+    assert read_csv_bytes(detail.content)[0]["name"] == "'=1+2"
+
+
+def test_api_csv_drops_control_characters(cs):
+    CustomerFactory(name="Bell\x07 Ltd")
+    (row,) = csv_rows(api_as(cs).get("/api/customers/?format=csv"))
+    assert row["name"] == "Bell Ltd"

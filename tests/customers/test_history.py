@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 from simple_history.models import registered_models
 
+from customers import services
 from customers.importing import records_import
 from customers.models import Contact, Customer, Subscription
 from engagement.models.rules import RuleSet
@@ -182,3 +183,61 @@ def test_archived_customer_is_restored_with_its_history(client, crm_admin):
     assert archived.archived_at is not None
     assert restored.archived_at is None
     assert {archived.history_user, restored.history_user} == {crm_admin}
+
+
+def _archived_after_an_edit(rep, crm_admin):
+    """A customer of `rep`: edited once, then archived by crm_admin. Answers the customer
+    and its version from before the archive."""
+    customer = CustomerFactory(owner=rep, industry="Retail")
+    customer.industry = "Energy"
+    customer.save()
+    before_archive = customer.history.latest()
+    services.customer_archive(customer=customer, user=crm_admin)
+    customer.refresh_from_db()
+    return customer, before_archive
+
+
+def test_an_owner_rep_cannot_undo_an_archive_by_reverting(client, rep, crm_admin):
+    customer, before_archive = _archived_after_an_edit(rep, crm_admin)
+    archived_at = customer.archived_at
+    client.force_login(rep)
+    client.post(
+        revert_url(customer, before_archive), customer_form(customer, industry="Energy")
+    )
+    customer.refresh_from_db()
+    assert customer.archived_at == archived_at
+
+
+def test_reverting_restores_the_editable_fields_and_keeps_the_read_only_ones(
+    client, rep, crm_admin
+):
+    customer, _ = _archived_after_an_edit(rep, crm_admin)
+    first = customer.history.earliest()
+    created_at, archived_at = customer.created_at, customer.archived_at
+    client.force_login(crm_admin)
+    response = client.post(revert_url(customer, first), customer_form(customer, industry="Retail"))
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.industry == "Retail"
+    # Archiving is not an edit: only the restore action undoes it.
+    assert (customer.created_at, customer.archived_at) == (created_at, archived_at)
+
+
+def test_a_field_read_only_for_the_user_is_not_reverted(client, rep, monkeypatch):
+    from customers.admin.customer import CustomerAdmin
+
+    customer = CustomerFactory(owner=rep, industry="Retail", country="DE")
+    customer.industry, customer.country = "Energy", "FR"
+    customer.save()
+    first = customer.history.earliest()
+    original = CustomerAdmin.get_readonly_fields
+
+    def industry_read_only(self, request, obj=None):
+        return [*original(self, request, obj), "industry"]
+
+    monkeypatch.setattr(CustomerAdmin, "get_readonly_fields", industry_read_only)
+    client.force_login(rep)
+    form = customer_form(customer, industry="Retail", country="DE")
+    assert client.post(revert_url(customer, first), form).status_code == 302
+    customer.refresh_from_db()
+    assert (customer.industry, customer.country) == ("Energy", "DE")

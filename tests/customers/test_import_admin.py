@@ -168,11 +168,12 @@ def test_an_upload_left_unconfirmed_expires(client, crm_admin, tmp_path):
     from django.core import signing
 
     from customers import admin_io
+    from customers.importing import staging
 
     client.force_login(crm_admin)
     preview = client.post(IMPORT, {"file": upload(customers_file(tmp_path, ["C1", "X", "DE"]))})
     payload = signing.loads(preview.context["token"], salt=admin_io._SALT)
-    old = admin_io._STASH / payload["file"]
+    old = staging.staged(payload["file"])
     an_hour_ago = time.time() - admin_io._MAX_AGE - 60
     os.utime(old, (an_hour_ago, an_hour_ago))
     # The next upload sweeps it away; confirming the old preview then finds nothing.

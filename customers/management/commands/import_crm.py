@@ -7,7 +7,12 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from customers.importing import MODEL_NAMES, ImportValidationError, records_import
+from customers.importing import (
+    MODEL_NAMES,
+    ImportValidationError,
+    check_import_size,
+    records_import,
+)
 
 
 class Progress:
@@ -59,6 +64,10 @@ class Command(BaseCommand):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"No such file: {file}")
+        try:
+            check_import_size(path.stat().st_size)  # before reading it into memory
+        except ValidationError as exc:
+            raise CommandError("; ".join(exc.messages)) from None
         author = None
         if user:
             try:

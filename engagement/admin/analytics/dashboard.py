@@ -23,6 +23,7 @@ from django.utils.http import urlencode
 
 from crm import permissions
 from crm.admin import indexed_distinct_values
+from crm.params import parse_id
 from crm.roles import SALES_REP
 from customers.models import Customer
 from engagement.admin.display import STATUS_LABELS, TYPE_LABELS
@@ -99,7 +100,7 @@ def _selection(request):
     if owner == "" and permissions.is_sales_rep(request.user):
         # A rep opens the dashboard on their own accounts; "all" widens it.
         owner = str(request.user.pk)
-    owner_id = int(owner) if owner.isdigit() else None
+    owner_id = parse_id(owner)
     segment = Segment(
         owner_id=owner_id,
         kind=params.get("kind", "") if params.get("kind") in Customer.Kind.values else "",

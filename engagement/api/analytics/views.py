@@ -10,6 +10,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm.api.fields import DayField, IdField
 from crm.api.permissions import IsCRMUser
 from customers.models import Customer
 from engagement.analytics.board import answer
@@ -21,9 +22,9 @@ from engagement.models.results import CustomerType, Status
 
 class MetricsQuerySerializer(serializers.Serializer):
     period = serializers.ChoiceField(choices=UNITS, default="month")
-    start = serializers.DateField(required=False, help_text="First day (YYYY-MM-DD).")
-    end = serializers.DateField(required=False, help_text="Last day (YYYY-MM-DD); default today.")
-    owner = serializers.IntegerField(required=False, min_value=1, help_text="Owner's user id.")
+    start = DayField(required=False, help_text="First day (YYYY-MM-DD).")
+    end = DayField(required=False, help_text="Last day (YYYY-MM-DD); default today.")
+    owner = IdField(required=False, help_text="Owner's user id.")
     kind = serializers.ChoiceField(choices=Customer.Kind.choices, required=False)
     country = serializers.CharField(required=False, allow_blank=True)
     industry = serializers.CharField(required=False, allow_blank=True)

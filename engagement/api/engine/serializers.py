@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from crm.api.fields import DayField
 from engagement.models.results import CustomerType, Status
 from engagement.models.rules import RuleSet
 
@@ -37,7 +38,7 @@ class RuleSetChangeSerializer(serializers.ModelSerializer):
 
 
 class AsOfQuerySerializer(serializers.Serializer):
-    as_of = serializers.DateField(
+    as_of = DayField(
         required=False,
         allow_null=True,
         input_formats=["%Y-%m-%d"],
@@ -59,7 +60,7 @@ class LiveEngagementSerializer(serializers.Serializer):
 
 
 class RecomputeRequestSerializer(serializers.Serializer):
-    as_of = serializers.DateField(
+    as_of = DayField(
         required=False,
         allow_null=True,
         input_formats=["%Y-%m-%d"],
