@@ -12,6 +12,8 @@ SQLite's planner needs no statistics, and the project's queries are tuned withou
 there they do nothing.
 """
 
+import sqlite3
+
 from django.db import DEFAULT_DB_ALIAS, connections
 
 # An ingest refreshes statistics once this many rows changed since the last ANALYZE ...
@@ -76,3 +78,18 @@ def analyze_if_stale(
     tables = stale(*models, using=using, min_rows=min_rows, pending=pending)
     analyze(*tables, using=using)
     return tables
+
+
+def params_max(connection) -> int:
+    """How many parameters one statement may carry on this connection.
+
+    IN_LIST_MAX is the floor every SQLite build accepts; SQLite >= 3.32 allows 32,766
+    (Debian's build 250,000) and PostgreSQL 65,535, so a set-based check of a 5,000-row
+    batch can be one statement.
+    """
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    if connection.vendor == "postgresql":
+        return 65_535
+    return IN_LIST_MAX

@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Min
 from django.utils import timezone
 
-from crm.db import IN_LIST_MAX, chunks
+from crm.db import chunks, params_max
 
 from .models import ChangedCustomer
 
@@ -35,7 +35,6 @@ _MARK_SQL = (
     "VALUES {values} ON CONFLICT (customer_id) DO UPDATE SET "
     "changed_at = excluded.changed_at, covered_by = NULL"
 )
-_MARK_ROWS = IN_LIST_MAX // 3  # three parameters a row
 
 
 def customer_changes_mark(*, customer_ids: Iterable[int]) -> int:
@@ -45,7 +44,8 @@ def customer_changes_mark(*, customer_ids: Iterable[int]) -> int:
         return 0
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
-        for chunk in chunks(ids, _MARK_ROWS):
+        # One statement for any batch the API accepts: three parameters a row.
+        for chunk in chunks(ids, params_max(connection) // 3):
             values = ", ".join(["(%s, %s, %s, NULL)"] * len(chunk))
             cursor.execute(
                 _MARK_SQL.format(values=values), [v for pk in chunk for v in (pk, now, now)]

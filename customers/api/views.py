@@ -333,10 +333,13 @@ class InteractionViewSet(_APIViewSet):
                 wanted.setdefault(int(value), []).append(index)
             except (TypeError, ValueError):
                 continue
+        # One query: the named customers that exist and are not among the user's.
         allowed = permissions.interaction_customers(user, Customer.objects.all())
         refused = set(
-            Customer.objects.filter(pk__in=list(wanted)).values_list("pk", flat=True)
-        ) - set(allowed.filter(pk__in=list(wanted)).values_list("pk", flat=True))
+            Customer.objects.filter(pk__in=[pk for pk in wanted if -(2**63) <= pk < 2**63])
+            .exclude(pk__in=allowed.values("pk"))
+            .values_list("pk", flat=True)
+        )
         if refused:
             rows_refused = sorted(i for pk in refused for i in wanted[pk])
             raise PermissionDenied(

@@ -1,9 +1,11 @@
 """POST /api/interactions/bulk/: all or nothing, duplicates by external_id, limits, roles."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from customers.models import Interaction
-from tests.factories import CustomerFactory
+from customers.models import ChangedCustomer, Customer, Interaction
+from tests.factories import ContactFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -143,3 +145,47 @@ def test_a_list_or_object_where_a_value_belongs_is_a_row_error(cs_api):
     assert "occurred_at" in errors["3"]
     assert "customer" in errors["4"]
     assert not Interaction.objects.exists()
+
+
+def test_a_rep_naming_a_customer_they_do_not_own_mid_batch_writes_nothing(rep_api, rep, other_rep):
+    mine = CustomerFactory(owner=rep)
+    theirs = CustomerFactory(owner=other_rep)
+    rows = _rows(mine, 600)
+    rows[321] = {**rows[321], "customer": theirs.pk}
+    response = rep_api.post(URL, rows, format="json")
+    assert response.status_code == 403
+    assert list(response.json()["rows"]) == ["321"]
+    assert not Interaction.objects.exists()
+    assert not ChangedCustomer.objects.exists()
+
+
+def test_a_contact_of_another_customer_is_a_row_error_on_contact(cs_api):
+    mine, other = CustomerFactory(), CustomerFactory()
+    rows = _rows(mine, 3)
+    rows[1]["contact"] = ContactFactory(customer=other).pk
+    response = cs_api.post(URL, rows, format="json")
+    assert response.status_code == 400
+    assert list(response.json()) == ["1"]
+    assert "contact" in response.json()["1"]
+    assert not Interaction.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["rep", "cs"])
+def test_a_batch_costs_the_same_queries_at_10_and_1000_rows(api_for, rep, role):
+    Customer.objects.bulk_create([Customer(name=f"Q{i}", owner=rep) for i in range(1010)])
+    customers = list(Customer.objects.order_by("pk"))
+    client = api_for(role)
+
+    def post(first, n):
+        rows = [
+            {"customer": customers[i].pk, "kind": "login", "external_id": f"q-{i}"}
+            for i in range(first, first + n)
+        ]
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post(URL, rows, format="json")
+        assert response.json() == {"created": n, "duplicates": 0}
+        return len(captured)
+
+    post(0, 1)  # the token and the role's groups are cached from here on
+    small, large = post(1, 10), post(11, 999)
+    assert small == large <= 10
