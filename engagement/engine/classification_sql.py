@@ -30,7 +30,7 @@ from engagement.engine.classification import (
     REVENUE_FULL_CENTS,
     REVENUE_POINTS,
 )
-from engagement.engine.figures import days_between_sql, stored_figures_sql
+from engagement.engine.figures import days_between_sql
 from engagement.engine.rules import Rules
 from engagement.models.results import CustomerType, EngagementResult, Status
 
@@ -121,10 +121,10 @@ def mrr_sql() -> str:
     return f"(CASE WHEN mrr_twelfths < 0 THEN -1 ELSE 1 END) * {rounded} / 100.0"
 
 
-def classified_sql(rules: Rules, columns, extra: dict[str, str], only=None) -> str:
-    """SELECT the stored result's `columns` (EngagementResult's names), classified, for every
-    customer with lo <= id <= hi (and in `only`); `extra` gives the other columns' values
-    (SQL). Binds stored_figures_params and %(as_of)s."""
+def classified_sql(rules: Rules, figures: str, columns, extra: dict[str, str]) -> str:
+    """SELECT the stored result's `columns` (EngagementResult's names) of every row of
+    `figures` (a SELECT with figures.stored_figures_sql's columns), classified under `rules`
+    as of %(as_of)s; `extra` gives other columns' values (SQL)."""
     values = {
         "customer_id": "customer_id",
         "status": status_sql(rules),
@@ -139,7 +139,7 @@ def classified_sql(rules: Rules, columns, extra: dict[str, str], only=None) -> s
     select = ",\n          ".join(values.get(column, column) for column in columns)
     since = _days_to_d("COALESCE(last_activity_on, customer_since)")
     return f"""
-        WITH f AS {_materialized()} ({stored_figures_sql(rules, only)}),
+        WITH f AS {_materialized()} ({figures}),
         g AS (SELECT f.*, {since} AS since FROM f)
         SELECT {select}
         FROM g

@@ -28,7 +28,7 @@ from django.utils import timezone
 from customers.models import Customer
 from engagement.engine.classification import classify
 from engagement.engine.classification_sql import classified_sql
-from engagement.engine.figures import batch_figures, stored_figures_params
+from engagement.engine.figures import batch_figures, stored_figures_params, stored_figures_sql
 from engagement.engine.locks import recompute_lock
 from engagement.engine.rule_sets import current_rules, rule_set_ensure
 from engagement.engine.rules import Rules
@@ -102,8 +102,9 @@ def stage_insert_sql(rules: Rules, only=None) -> str:
         **{column: "1" for column in _NEW_ONLY},
     }
     columns = _COLUMNS + _NEW_ONLY
+    figures = stored_figures_sql(rules, only)
     return f"INSERT INTO {STAGE} ({', '.join(columns)}) " + classified_sql(
-        rules, columns, extra, only
+        rules, figures, columns, extra
     )
 
 
