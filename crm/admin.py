@@ -13,8 +13,15 @@ from django.urls import include, path, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
+PRODUCT_NAME = "Engagement CRM"
+
 
 class CRMAdminSite(admin.AdminSite):
+    # The product's name in the header, every page's <title> and the login page.
+    site_header = PRODUCT_NAME
+    site_title = PRODUCT_NAME
+    index_title = "Home"
+
     def __init__(self, name="admin"):
         super().__init__(name)
         self._pages = []

@@ -27,6 +27,8 @@ _ENGAGEMENT_MODELS = (
 # campaigns: every role reads them, customer success and crm_admin start them.
 _SEGMENT_MODELS = ("savedsegment",)
 _CAMPAIGN_MODELS = ("campaign", "campaignmember")
+# Full recompute runs and their chunks (progress, timings): crm_admin reads them.
+_RUN_MODELS = ("recomputerun", "recomputechunk")
 
 
 def _perms(app, actions, models):
@@ -54,6 +56,7 @@ GROUP_PERMISSIONS = {
         ["view", "add", "change", "delete"],
         _ENGAGEMENT_MODELS + _SEGMENT_MODELS + _CAMPAIGN_MODELS,
     )
+    | _perms("engagement", ["view"], _RUN_MODELS)
     | _perms("auth", ["view", "add", "change", "delete"], ["user", "group"])
     | _perms(
         "django_celery_beat",

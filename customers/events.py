@@ -14,6 +14,10 @@ Arguments (all keyword, all lists of primary keys, never model instances):
   subset where a subscription became `cancelled` in this write.
 - customers_changed(customer_ids): customers were created, edited, archived or
   restored (their `customer_since` or archive state may change how they stand).
+
+Each event's `customer_ids` are also marked changed in the refresh outbox
+(customers.outbox), inside the write's transaction: the event wakes a subscriber, the mark
+says durably what is stale, so a subscriber that is never woken (a broker down) loses nothing.
 """
 
 import logging
@@ -21,6 +25,8 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.dispatch import Signal
+
+from .outbox import customer_changes_mark
 
 logger = logging.getLogger(__name__)
 
@@ -30,12 +36,14 @@ customers_changed = Signal()
 
 
 def send_on_commit(event: Signal, sender, **ids: Iterable[int]) -> None:
-    """Send `event` once the current transaction commits (at once outside one).
+    """Mark the customers changed (in this transaction), then send `event` once the current
+    transaction commits (at once outside one).
 
     A failing subscriber is logged, not raised: the write it reacts to is already
     committed and must not look failed to the user who made it.
     """
     payload = {name: sorted(set(values)) for name, values in ids.items()}
+    customer_changes_mark(customer_ids=payload.get("customer_ids", ()))
 
     def send():
         for receiver, result in event.send_robust(sender=sender, **payload):

@@ -321,3 +321,26 @@ class Interaction(models.Model):
             errors["contact"] = "This contact does not belong to the interaction's customer."
         if errors:
             raise ValidationError(errors)
+
+
+class ChangedCustomer(models.Model):
+    """The refresh outbox: a customer whose engagement is stale since a write.
+
+    Marked in the same transaction as the write (customers.outbox.customer_changes_mark, called
+    by customers.events.send_on_commit), so a mark exists exactly when the write committed,
+    whatever happens to the task that should refresh it. `engagement` drains the marks (one
+    refresh at a time takes every mark and clears it in its own transaction). A plain id, not
+    a foreign key: marking must not lock or check the customer row under load, and the mark of
+    a customer deleted meanwhile refreshes nothing.
+    """
+
+    customer_id = models.BigIntegerField(primary_key=True)
+    # Since when it waits: the first write not yet refreshed (the admin's backlog line).
+    waiting_since = models.DateTimeField()
+    # The latest write: a full recompute clears only the marks it saw, unchanged since.
+    changed_at = models.DateTimeField()
+    # A full recompute's token while it covers this mark; a new write resets it (see outbox).
+    covered_by = models.BigIntegerField(null=True, blank=True)
+
+    def __str__(self):
+        return f"customer {self.customer_id} changed at {self.changed_at:%Y-%m-%d %H:%M:%S}"

@@ -34,6 +34,15 @@ SCHEDULES: list[Schedule] = [
         ),
     ),
     Schedule(
+        name="engagement: refresh backlog sweep",
+        task="engagement.tasks.drain_refreshes",
+        minute="*",
+        description=(
+            "Every minute, refresh the customers still marked changed (a write whose drain "
+            "could not be queued, a broker that was down); usually finds nothing."
+        ),
+    ),
+    Schedule(
         name="engagement: daily overdue-step reminders",
         task="engagement.workflow_tasks.remind_overdue_steps",
         minute="0",

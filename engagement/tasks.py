@@ -4,17 +4,35 @@ Without CELERY_BROKER_URL they run in-process at once (see crm/settings/base.py)
 retried ones retry with backoff on any error; every service they call is idempotent
 (constraints, conditional updates), so a retry or a redelivery after a lost worker
 duplicates nothing. Enqueue through `enqueue_*`: ids, never instances, after commit.
+
+Freshness coalesces: a write marks its customers in the refresh outbox (customers.outbox) and
+wakes `enqueue_drain`, which queues at most one pending `drain_refreshes` (a cache flag);
+that drain takes everything marked. So under load the queue holds a handful of drains, not
+a task per write, and a write whose drain cannot be queued still leaves its mark for the next
+drain, the minute's sweep (engagement.schedules) or the nightly recompute.
 """
 
+import contextlib
 import datetime as dt
+import logging
 
-from celery import shared_task
+from celery import group, shared_task
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from crm.celery import delay_logged
 from crm.db import chunks
 
+logger = logging.getLogger(__name__)
+
+# The flag "a drain is queued and has not started": set by enqueue_drain (cache.add, so one
+# process wins), deleted by the drain as it starts. Its timeout bounds the wait when a drain
+# is lost, and, with a per-process cache (no CACHE_URL), how long a process's own writes go
+# without queueing another drain.
+DRAIN_PENDING = "engagement:refresh-drain-pending"
+DRAIN_PENDING_SECONDS = 10
 # Ids per message: a bulk import of 100,000 customers' interactions becomes small tasks a
 # worker can retry one by one, with bounded SQL IN lists.
 CHUNK = 5_000
@@ -41,19 +59,106 @@ def refresh_customers(customer_ids: list[int]) -> dict:
 
 
 @shared_task(bind=True, name="engagement.tasks.recompute_all")
-def recompute_all(self, as_of: str | None = None) -> dict:
-    """Recompute every customer (the nightly schedule, and after a rule change), evaluate
-    the alert rules, then queue the dashboard rollups' rebuild on the fresh results."""
-    from engagement.workflow.runs import engagement_run
+def recompute_all(
+    self, as_of: str | None = None, chunk_ids: int | None = None, batch_size: int | None = None
+) -> dict:
+    """Recompute every customer (the nightly schedule, the API, after a rule change), then
+    evaluate the alert rules as of the same day and rebuild the dashboard rollups.
+
+    With a broker the run fans out: chunks of `chunk_ids` customer ids (default
+    engagement.workflow.runs.CHUNK_IDS) as a group of recompute_chunk tasks on any number of
+    workers, finished by one recompute_finish. Without one, it runs here, in one process.
+    While another full run is open this one is not started: that run is asked to go once more
+    when it is done (a rule change is then applied). `batch_size`: customers per transaction
+    (a test's knob, to catch a worker in the middle).
+    """
+    from engagement.workflow.runs import (
+        RunBusy,
+        engagement_run,
+        recompute_run_open,
+        recompute_run_request_rerun,
+    )
 
     day = dt.date.fromisoformat(as_of) if as_of else None
-    summary = _summary(engagement_run(as_of=day))
-    # A task of its own: a retried rollup rebuild does not redo the recompute. Built as of
-    # today whatever day was recomputed: the dashboard reads rollups only when they are of
-    # today, so rollups of an earlier day would send it back to computing everything live.
-    # On the queue this task came from, so a recompute routed to a queue of its own (an
-    # operator's choice, a test's worker) is followed there.
-    refresh_metric_rollups.apply_async(queue=_queue_of(self.request))
+    queue = _queue_of(self.request)
+    try:
+        if not _fans_out(self.app):
+            options = {"batch_size": batch_size} if batch_size else {}
+            summary = _summary(engagement_run(as_of=day, task_id=self.request.id or "", **options))
+            # A task of its own: a retried rollup rebuild does not redo the recompute. Built
+            # as of today whatever day was recomputed: the dashboard reads rollups only when
+            # they are of today. On this task's queue, so a recompute routed to a queue of
+            # its own (an operator's choice, a test's worker) is followed there.
+            refresh_metric_rollups.apply_async(queue=queue)
+            return summary
+        from engagement.engine.locks import recompute_lock
+
+        with recompute_lock():  # an open run of one process found meanwhile is dead
+            run = recompute_run_open(
+                as_of=day or timezone.localdate(),
+                fan_out=True,
+                chunk_ids=chunk_ids,
+                task_id=self.request.id or "",
+            )
+    except RunBusy as busy:
+        recompute_run_request_rerun(run=busy.run)
+        return {"run": busy.run.pk, "state": "rerun requested", "as_of": as_of}
+    chunks = (recompute_chunk.si(run.pk, index, batch_size) for index in range(run.chunks_total))
+    group(chunks).apply_async(queue=queue)
+    return {"run": run.pk, "state": run.state, "chunks": run.chunks_total, "as_of": str(run.as_of)}
+
+
+@shared_task(bind=True, name="engagement.tasks.recompute_chunk", **RETRY)
+def recompute_chunk(self, run_id: int, index: int, batch_size: int | None = None) -> dict:
+    """One id range of a fanned-out full recompute. Acks late (the project's setting): lost
+    with its worker, it is redelivered and rewrites the same results. The chunk that
+    completes the run queues the run's one finish."""
+    from engagement.workflow.runs import recompute_run_chunk, recompute_run_fail
+
+    try:
+        complete, summary = recompute_run_chunk(
+            run_id=run_id, index=index, worker=self.request.hostname or "", batch_size=batch_size
+        )
+    except Exception as error:
+        if self.request.retries >= self.max_retries:
+            recompute_run_fail(run_id=run_id, error=error)
+        raise
+    if complete:
+        recompute_finish.apply_async((run_id,), queue=_queue_of(self.request))
+    return _summary(summary)
+
+
+@shared_task(bind=True, name="engagement.tasks.recompute_finish", **RETRY)
+def recompute_finish(self, run_id: int) -> dict:
+    """After every chunk: RFM, predictions, alert rules as of D, outbox marks (the run's one
+    callback), then the dashboard rollups once, and another run if the rules changed."""
+    from engagement.workflow.runs import recompute_run_fail, recompute_run_finish
+
+    try:
+        summary = recompute_run_finish(run_id=run_id)
+    except Exception as error:
+        if self.request.retries >= self.max_retries:
+            recompute_run_fail(run_id=run_id, error=error)
+        raise
+    if "skipped" not in summary:
+        queue = _queue_of(self.request)
+        refresh_metric_rollups.apply_async(queue=queue)
+        if summary.get("rerun"):
+            recompute_all.apply_async(queue=queue)
+    return _summary(summary)
+
+
+@shared_task(name="engagement.tasks.drain_refreshes")
+def drain_refreshes() -> dict:
+    """Refresh every customer marked changed (engagement.workflow.runs.engagement_refresh_changed):
+    recompute them set-based and evaluate the alert rules once per set. Writes that commit
+    while it runs queue the next drain (the flag is cleared first)."""
+    from engagement.workflow.runs import engagement_refresh_changed
+
+    cache.delete(DRAIN_PENDING)
+    summary = engagement_refresh_changed()
+    if summary["more"]:
+        enqueue_drain()  # out of time with marks left: the next drain goes on
     return summary
 
 
@@ -130,21 +235,35 @@ def run_campaign(campaign_id: int) -> dict:
 # --- enqueueing ---------------------------------------------------------------------------
 
 
+def enqueue_drain() -> None:
+    """Queue one drain of the refresh outbox, unless one is queued and not started yet.
+
+    Call after commit (the subscribers do). Without a broker the drain runs here and now, so
+    a bulk write pays one set-based refresh, not one per customer. A drain that cannot be
+    queued (or fails in-process) is logged at ERROR (crm.celery.delay_logged); the marks stay
+    for the next drain, and the admin index shows the backlog.
+    """
+    if drain_refreshes.app.conf.task_always_eager:
+        delay_logged(drain_refreshes)
+        return
+    try:
+        pending = not cache.add(DRAIN_PENDING, 1, timeout=DRAIN_PENDING_SECONDS)
+    except Exception:  # the cache is down: queue anyway (more drains, none missing)
+        logger.exception("The refresh-drain flag could not be set in the cache")
+        pending = False
+    if pending:
+        return  # a queued drain will start after this write committed and take its marks
+    if delay_logged(drain_refreshes) is None:
+        with contextlib.suppress(Exception):
+            cache.delete(DRAIN_PENDING)  # not queued: let the next write try again
+
+
 def enqueue_refresh(customer_ids) -> int:
     """Queue refresh_customers for these ids once the current transaction commits.
 
     Answers how many customers were queued.
     """
     return _enqueue_chunks(refresh_customers, customer_ids)
-
-
-def enqueue_evaluate(customer_ids=None, triggers=None) -> None:
-    """Queue an alert evaluation (of every customer when `customer_ids` is None) after commit."""
-    kinds = None if triggers is None else [str(t) for t in triggers]
-    if customer_ids is None:
-        transaction.on_commit(lambda: delay_logged(evaluate_alerts, None, kinds))
-        return
-    _enqueue_chunks(evaluate_alerts, customer_ids, kinds)
 
 
 def enqueue_recompute_all(as_of: dt.date | None = None) -> None:
@@ -166,6 +285,11 @@ def _enqueue_chunks(task, customer_ids, *args) -> int:
         # recompute catches up.
         transaction.on_commit(lambda chunk=chunk: delay_logged(task, chunk, *args))
     return len(ids)
+
+
+def _fans_out(app) -> bool:
+    """A full recompute fans out over workers when there are workers: with a broker."""
+    return not app.conf.task_always_eager
 
 
 def _queue_of(request) -> str | None:

@@ -78,6 +78,21 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The cache (API throttle counters above all) is shared by every process only in Redis:
+# CACHE_URL or REDIS_URL (redis://host:6379/1) selects Django's own Redis backend. Without
+# either, per-process memory: fine for one development server, not for gunicorn workers.
+_CACHE_URL = env("CACHE_URL", default="") or env("REDIS_URL", default="")
+if _CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": environ.Env.cache_url_config(
+            _CACHE_URL, backend="django.core.cache.backends.redis.RedisCache"
+        )
+    }
+elif _CACHE_URL:
+    CACHES = {"default": environ.Env.cache_url_config(_CACHE_URL)}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -124,6 +139,15 @@ CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=_result_backend(CEL
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis: a task whose worker died unacknowledged (acks late) is delivered again once this
+# many seconds have passed since it was taken: longer than the longest task (a full
+# recompute's chunk takes seconds, a drain at most a minute). Swept for every tenth of it.
+_VISIBILITY = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": _VISIBILITY,
+    "unacked_restore_interval": max(1, min(10, _VISIBILITY // 10)),
+    "unacked_restore_throttle": 1,
+}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 

@@ -12,3 +12,4 @@ from . import engine, segments, workflow  # noqa: F401  (register the ModelAdmin
 from .analytics import dashboard
 
 admin.site.register_pages("engagement/", dashboard.pages)
+admin.site.register_pages("engagement/", workflow.pages)

@@ -25,16 +25,14 @@ from django.utils.html import format_html
 
 from crm import permissions
 from customers.models import Customer
-from engagement.models.segments import (
-    DEFAULT_OUTCOME_WINDOW_DAYS,
-    MAX_HOLDOUT_PERCENT,
-    Campaign,
-    SavedSegment,
-)
-from engagement.models.workflow import Playbook
+from engagement.models.segments import DEFAULT_OUTCOME_WINDOW_DAYS, Campaign, SavedSegment
+from engagement.models.workflow import MAX_HOLDOUT_PERCENT, Playbook
 from engagement.tasks import enqueue_campaign_run
 from engagement.workflow import campaigns as campaign_services
 from engagement.workflow import segments as segment_services
+from engagement.workflow.outcomes import campaign_outcome
+
+from .workflow import outcome_panel
 
 # --- The customer list: from its parameters to a segment's --------------------------------
 
@@ -390,13 +388,17 @@ def _readable(filters: str) -> list[tuple[str, str]]:
     return list(QueryDict(filters).items())
 
 
-def _outcome(row: dict | None) -> dict | None:
-    """An outcome row (the shape of GET /api/metrics/outcomes/) with its uplifts listed."""
-    if not row:
+def _outcome_panel(campaign: Campaign, matures_on, today) -> str | None:
+    """The "Does it work?" panel, once the campaign's outcome window has ended."""
+    if matures_on > today:
         return None
-    labels = [("conversion", "conversion_uplift"), ("purchase", "purchase_uplift")]
-    labels.append(("mean revenue", "revenue_uplift"))
-    return {**row, "uplifts": [(label, row.get(key)) for label, key in labels]}
+    row = campaign_outcome(campaign=campaign, as_of=today)
+    note = (
+        f"The campaign's members, {campaign.outcome_window_days} days after its start "
+        f"({campaign.started_on}). Treatment: a plan started (or one already running kept); "
+        f"control: held out ({campaign.holdout_percent}%). Uplift = treatment minus control."
+    )
+    return outcome_panel(row, note=note, units="Members")
 
 
 # --- Campaigns ----------------------------------------------------------------------------
@@ -476,8 +478,7 @@ class CampaignAdmin(admin.ModelAdmin):
                     "campaign": campaign,
                     "report": report,
                     "running": campaign.state in (Campaign.State.PENDING, Campaign.State.RUNNING),
-                    "matured": report.matures_on <= today,
-                    "outcome": _outcome(campaign_services.campaign_outcome(campaign, as_of=today)),
+                    "outcome": _outcome_panel(campaign, report.matures_on, today),
                     "plans_url": reverse("admin:engagement_actionplan_changelist"),
                 }
             )

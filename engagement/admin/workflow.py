@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.views.generic import RedirectView
 
 from crm import permissions
 from crm.roles import CUSTOMER_SUCCESS
@@ -38,9 +39,8 @@ from .display import rate_text, uplift_text, uplift_verdict
 # --- Playbooks and alert rules (crm_admin edits; model permissions decide) ------------------
 
 
-def _outcome_panel(row: dict, *, what: str) -> str:
-    """The read-only "Does it work?" panel of a rule's or playbook's page."""
-    window = f"{row['window_days']}-day windows" if row["window_days"] else "their rules' windows"
+def outcome_panel(row: dict, *, note: str, units: str = "Matured alerts") -> str:
+    """The read-only "Does it work?" panel of a rule's, playbook's or campaign's page."""
     arms = [
         (
             label,
@@ -55,23 +55,90 @@ def _outcome_panel(row: dict, *, what: str) -> str:
         "admin/engagement/workflow/outcome.html",
         {
             "verdict": uplift_verdict(row["conversion_uplift"]),
+            "units": units,
             "arms": arms,
             "uplifts": [
                 ("Conversion", uplift_text(row["conversion_uplift"])),
                 ("Purchase", uplift_text(row["purchase_uplift"])),
                 ("Mean revenue", uplift_text(row["revenue_uplift"], money=True)),
             ],
-            "note": (
-                f"Alerts of {what} whose outcome window has ended, as of today ({window} after "
-                "the day each fired). Treatment: alerts worked as usual; control: held out "
-                "by the rule's holdout. Uplift = treatment minus control."
-            ),
+            "note": note,
         },
     )
 
 
+class StepNumberField(forms.IntegerField):
+    """A stored 0-based position, shown and typed as a 1-based step number."""
+
+    def __init__(self, **kwargs):
+        kwargs.pop("max_value", None)
+        # Blank: after the last step (PlaybookStepFormSet.clean).
+        kwargs.update(min_value=1, required=False, label="Step")
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        # Only the stored integer shifts; what the user typed is shown back as typed.
+        return value + 1 if isinstance(value, int) else value
+
+    def clean(self, value):
+        number = super().clean(value)
+        return None if number is None else number - 1
+
+    def has_changed(self, initial, data):
+        return super().has_changed(None if initial is None else initial + 1, data)
+
+
+class PlaybookStepForm(forms.ModelForm):
+    class Meta:
+        model = PlaybookStep
+        fields = ["position", "title", "kind", "offset_days", "assignee_role", "description"]
+        field_classes = {"position": StepNumberField}
+        # Narrow enough that the row fits the page beside the sidebar (no sideways scroll).
+        widgets = {
+            "position": forms.NumberInput(attrs={"style": "width:3em"}),
+            "title": forms.TextInput(attrs={"style": "width:14em"}),
+            "offset_days": forms.NumberInput(attrs={"style": "width:4em"}),
+            "description": forms.Textarea(attrs={"rows": 2, "style": "width:14em"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            self.initial["position"] = None  # a new step: blank, placed after the last
+
+
+class PlaybookStepFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        kept = [
+            f
+            for f in self.forms
+            if (f.has_changed() or f.instance.pk)
+            and not self._should_delete_form(f)
+            and f.is_valid()
+        ]
+        numbered = [f.cleaned_data["position"] for f in kept]
+        after = max((n for n in numbered if n is not None), default=-1) + 1
+        for form in kept:
+            if form.cleaned_data.get("position") is None:
+                form.cleaned_data["position"] = form.instance.position = after
+                after += 1
+
+
+def _alerts_outcome_panel(row: dict, *, what: str) -> str:
+    window = f"{row['window_days']}-day windows" if row["window_days"] else "their rules' windows"
+    note = (
+        f"Alerts of {what} whose outcome window has ended, as of today ({window} after "
+        "the day each fired). Treatment: alerts worked as usual; control: held out "
+        "by the rule's holdout. Uplift = treatment minus control."
+    )
+    return outcome_panel(row, note=note)
+
+
 class PlaybookStepInline(admin.TabularInline):
     model = PlaybookStep
+    form = PlaybookStepForm
+    formset = PlaybookStepFormSet
     extra = 0
     fields = ["position", "title", "kind", "offset_days", "assignee_role", "description"]
     ordering = ["position", "pk"]
@@ -94,7 +161,10 @@ class PlaybookAdmin(admin.ModelAdmin):
 
     @admin.display(description="Does it work?")
     def outcome(self, obj):
-        return _outcome_panel(playbook_outcome(playbook=obj), what="the rules of this playbook")
+        return _alerts_outcome_panel(
+            playbook_outcome(playbook=obj),
+            what="the rules of this playbook, and members of its campaigns,",
+        )
 
     @admin.display(description="steps", ordering="n_steps")
     def step_count(self, obj):
@@ -189,7 +259,7 @@ class AlertRuleAdmin(admin.ModelAdmin):
 
     @admin.display(description="Outcome")
     def outcome(self, obj):
-        return _outcome_panel(rule_outcome(rule=obj), what="this rule")
+        return _alerts_outcome_panel(rule_outcome(rule=obj), what="this rule")
 
 
 # --- Alerts -------------------------------------------------------------------------------
@@ -297,7 +367,7 @@ class ActionStepInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = [
-        "position",
+        "step",
         "title",
         "kind",
         "due_on",
@@ -308,6 +378,10 @@ class ActionStepInline(admin.TabularInline):
     ]
     readonly_fields = fields
     ordering = ["position", "pk"]
+
+    @admin.display(description="step")
+    def step(self, step):
+        return step.position + 1  # stored from 0; people count steps from 1
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -388,11 +462,8 @@ class ActionPlanAdmin(WorkflowPermissionMixin, admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path(
-                "my-work/",
-                self.admin_site.admin_view(self.my_work_view),
-                name="engagement_my_work",
-            ),
+            # My work's old address (it lit "Action plans" in the sidebar): pages() serves it.
+            path("my-work/", RedirectView.as_view(pattern_name="admin:engagement_my_work")),
             path(
                 "start/<int:customer_id>/",
                 self.admin_site.admin_view(self.start_view),
@@ -400,21 +471,6 @@ class ActionPlanAdmin(WorkflowPermissionMixin, admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
-
-    def my_work_view(self, request):
-        if not permissions.can_read(request.user):
-            raise PermissionDenied
-        today = timezone.localdate()
-        alerts, steps = selectors.my_work(user=request.user, today=today)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "My work",
-            "alerts": alerts,
-            "steps": steps,
-            "today": today,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/engagement/workflow/my_work.html", context)
 
     def start_view(self, request, customer_id):
         customer = get_object_or_404(Customer, pk=customer_id)
@@ -505,6 +561,17 @@ class ActionStepAdmin(admin.ModelAdmin):
     def customer(self, obj):
         return obj.plan.customer
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        step = self.get_object(request, object_id)
+        if (
+            step is not None
+            and step.status == ActionStep.StepStatus.OPEN
+            and permissions.can_complete_step(request.user, step)
+        ):
+            url = reverse("admin:engagement_actionstep_complete", args=[step.pk])
+            extra_context = {**(extra_context or {}), "complete_url": url}
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def _complete(self, request, queryset, status):
         done = refused = 0
         for step in queryset.select_related("plan"):
@@ -570,3 +637,27 @@ class ActionStepAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/engagement/workflow/complete_step.html", context)
+
+
+# --- My work: a page of no model ----------------------------------------------------------
+
+
+def my_work_view(request):
+    if not permissions.can_read(request.user):
+        raise PermissionDenied
+    today = timezone.localdate()
+    alerts, steps = selectors.my_work(user=request.user, today=today)
+    context = {
+        **admin.site.each_context(request),
+        "title": "My work",
+        "alerts": alerts,
+        "steps": steps,
+        "today": today,
+    }
+    return TemplateResponse(request, "admin/engagement/workflow/my_work.html", context)
+
+
+def pages(site) -> list:
+    """My work at /admin/engagement/my-work/: outside every model's address, so the sidebar
+    (which lights the model whose address starts the path) lights none."""
+    return [path("my-work/", site.admin_view(my_work_view), name="engagement_my_work")]

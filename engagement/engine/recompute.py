@@ -192,14 +192,17 @@ class PreviewSummary:
     type_moves: list[dict] = field(default_factory=list)  # type, gained, count, samples
 
 
-def _ranges(customer_ids, batch_size):
-    """(lo, hi, wanted ids or None) batches over the given ids, or over every customer."""
+def _ranges(customer_ids, batch_size, id_range=None):
+    """(lo, hi, wanted ids or None) batches over the given ids, an id range, or every customer."""
     if customer_ids is None:
-        bounds = Customer.objects.order_by().values_list("pk", flat=True)
-        first = bounds.order_by("pk").first()
-        last = bounds.order_by("-pk").first()
-        if first is None:
-            return
+        if id_range is not None:
+            first, last = id_range
+        else:
+            bounds = Customer.objects.order_by().values_list("pk", flat=True)
+            first = bounds.order_by("pk").first()
+            last = bounds.order_by("-pk").first()
+            if first is None:
+                return
         for lo in range(first, last + 1, batch_size):
             yield lo, min(lo + batch_size - 1, last), None
         return
@@ -213,21 +216,36 @@ def _ranges(customer_ids, batch_size):
 
 
 def engagement_recompute(
-    *, as_of: dt.date | None = None, customer_ids=None, progress=None, batch_size=BATCH_SIZE
+    *,
+    as_of: dt.date | None = None,
+    customer_ids=None,
+    progress=None,
+    batch_size=BATCH_SIZE,
+    id_range: tuple[int, int] | None = None,
+    rule_set=None,
 ) -> RecomputeSummary:
     """Recompute and store every customer's result (or just `customer_ids`) as of `as_of`.
 
+    `id_range` (lo, hi): every customer with an id in it, one chunk of a full recompute fanned
+    out over workers (engagement.workflow.runs): the lock is shared with the other chunks and
+    the RFM pass is left to the run's end. `rule_set`: the version to apply (default the
+    current one; a fanned-out run fixes it for all its chunks).
     `progress(done_customers, total_customers)` is called after each committed batch.
     """
     started = timezone.now()
     as_of = as_of or timezone.localdate()
-    rule_set = rule_set_ensure()
+    rule_set = rule_set or rule_set_ensure()
     rules = Rules.from_rule_set(rule_set)
     by_status, by_type, moves, type_moves = Counter(), Counter(), Counter(), Counter()
     customers = changed = 0
-    total = Customer.objects.count() if customer_ids is None else len(set(customer_ids))
-    with recompute_lock():
-        for lo, hi, wanted in _ranges(customer_ids, batch_size):
+    if id_range is not None:
+        total = Customer.objects.filter(pk__range=id_range).count()
+    elif customer_ids is None:
+        total = Customer.objects.count()
+    else:
+        total = len(set(customer_ids))
+    with recompute_lock(shared=id_range is not None):
+        for lo, hi, wanted in _ranges(customer_ids, batch_size, id_range):
             n, c = _recompute_batch(
                 lo, hi, wanted, rule_set, rules, as_of, by_status, by_type, moves, type_moves
             )
@@ -235,7 +253,7 @@ def engagement_recompute(
             changed += c
             if progress:
                 progress(customers, total)
-        if customer_ids is None:
+        if customer_ids is None and id_range is None:
             _store_rfm()
     return RecomputeSummary(
         customers=customers,
@@ -309,6 +327,12 @@ def _store_rfm() -> None:
     """R, F and M (1-5) as quintiles of recency, activity in 365 days and revenue in 365 days."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(RFM_SQL.format(table=EngagementResult._meta.db_table))
+
+
+def engagement_store_rfm() -> None:
+    """The RFM pass alone: after every chunk of a fanned-out full recompute is stored."""
+    with recompute_lock(shared=True):
+        _store_rfm()
 
 
 def engagement_preview(

@@ -1,6 +1,7 @@
 from .metrics import ActivityCell, CohortCell, ComparisonCell, MetricRefresh
 from .results import CustomerType, EngagementResult, Status, StatusHistory, TypeChange
 from .rules import RuleSet
+from .runs import RecomputeChunk, RecomputeRun
 from .segments import Campaign, CampaignMember, SavedSegment
 from .workflow import ActionPlan, ActionStep, Alert, AlertRule, Arm, Playbook, PlaybookStep
 
@@ -20,6 +21,8 @@ __all__ = [
     "MetricRefresh",
     "Playbook",
     "PlaybookStep",
+    "RecomputeChunk",
+    "RecomputeRun",
     "RuleSet",
     "SavedSegment",
     "Status",

@@ -9,10 +9,8 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from .workflow import ActionPlan, Arm, Playbook
+from .workflow import MAX_HOLDOUT_PERCENT, ActionPlan, Arm, Playbook
 
-# A holdout above half would leave the treatment arm the smaller one.
-MAX_HOLDOUT_PERCENT = 50
 DEFAULT_OUTCOME_WINDOW_DAYS = 60
 
 

@@ -24,12 +24,11 @@ from crm import permissions
 from customers.models import Customer
 from engagement.models.segments import (
     DEFAULT_OUTCOME_WINDOW_DAYS,
-    Arm,
     Campaign,
     CampaignMember,
     SavedSegment,
 )
-from engagement.models.workflow import ActionPlan, ActionStep, Playbook
+from engagement.models.workflow import ActionPlan, ActionStep, Arm, Playbook
 
 from .outcome_stats import draw_arm
 from .plans import action_plans_start_many, default_success_user, progress_percent
@@ -261,12 +260,3 @@ def campaign_report(campaign: Campaign) -> CampaignReport:
         matures_on=campaign.started_on + dt.timedelta(days=campaign.outcome_window_days),
     )
 
-
-def campaign_outcome(campaign: Campaign, *, as_of: dt.date):
-    """The campaign's outcome per arm as of `as_of`; None before its window has ended.
-
-    Hook: the outcome measurement (engagement.workflow.outcomes, per rule, playbook and
-    campaign) answers it once merged; until then this answers None and the campaign page
-    says from which day the outcome is read.
-    """
-    return None

@@ -8,16 +8,18 @@ Two steps around the demo's recompute of the past year (engagement.workflow.demo
 
 1. `demo_trials_prepare`, before it: gives both rules their holdout and plants the purchases
    of the treated customers who came back. Who fires on a day is only known once the
-   history is recomputed, but the arm is not: it is the same deterministic draw the alert
-   will make (outcome_stats.draw_arm). The purchases go to the customers about to slip to
-   at risk on a fire day (last activity 30 to 60 days before it), so the recompute itself
-   writes their way back to active into the status history.
+   history is recomputed, but the arm is not: it is a deterministic draw
+   (outcome_stats.draw_arm) that both steps make alike. The purchases go to the customers
+   about to slip to at risk on a fire day (last activity 30 to 60 days before it), so the
+   recompute itself writes their way back to active into the status history.
 2. `demo_trials_fire`, after it: stores the alerts the two rules would have fired on the
    fire days, with the drawn arms: treatment ones resolved, each with a completed plan;
    control ones held out.
 
 The fire days are the last FIRE_DAYS of the days the history is recomputed on whose
-windows have ended by today.
+windows have ended by today. The demo's draw is keyed by each customer's place in the load
+rather than its id, so that the same seed gives the same demo whatever ids the database
+hands out (the evaluation of live alerts draws by id).
 
 Bulk writes only: a few queries per rule, well under a second at 2,000 customers.
 """
@@ -71,10 +73,10 @@ def _rules() -> dict[str, AlertRule]:
     return {r.name: r for r in AlertRule.objects.filter(name__in=names).select_related("playbook")}
 
 
-def _arm(rule: AlertRule, customer_id: int, day: dt.date) -> str:
+def _arm(rule: AlertRule, place: int, day: dt.date) -> str:
     return draw_arm(
-        rule_or_campaign_key=f"rule:{rule.pk}",
-        customer_id=customer_id,
+        rule_or_campaign_key=f"demo:{rule.name}",
+        customer_id=place,
         day=day,
         holdout_percent=rule.holdout_percent,
     )
@@ -100,14 +102,16 @@ def demo_trials_prepare(
         if rule is None or not trial.effect:
             continue
         for index, day in enumerate(days):
-            for customer_id in sorted(last):
+            for place, customer_id in enumerate(customer_ids):
+                if customer_id not in last:
+                    continue
                 before = last[customer_id][index]
                 if (
                     before is None
                     or not SLIPPING_DAYS[0] <= (day - before).days <= SLIPPING_DAYS[1]
                 ):
                     continue
-                if _arm(rule, customer_id, day) != Arm.TREATMENT or rng.random() >= trial.effect:
+                if _arm(rule, place, day) != Arm.TREATMENT or rng.random() >= trial.effect:
                     continue
                 bought = day + dt.timedelta(days=rng.randint(3, 25))
                 planted.append(_purchase(customer_id, bought, rng))
@@ -173,6 +177,7 @@ def demo_trials_fire(*, customer_ids: list[int], days: list[dt.date], today: dt.
     if not days or not customer_ids:
         return 0
     success = default_success_user()
+    places = {pk: place for place, pk in enumerate(customer_ids)}
     stored = 0
     for trial in TRIALS:
         rule = _rules().get(trial.rule)
@@ -191,20 +196,22 @@ def demo_trials_fire(*, customer_ids: list[int], days: list[dt.date], today: dt.
         for customer_id, day in moves.order_by("as_of", "customer_id").values_list(
             "customer_id", "as_of"
         ):
+            if customer_id not in places:
+                continue
             previous = fired[customer_id]
             if not previous or (day - previous[-1]).days >= rule.cooldown_days:
                 previous.append(day)
-        stored += _store(rule, fired, success)
+        stored += _store(rule, fired, places, success)
     return stored
 
 
-def _store(rule: AlertRule, fired: dict[int, list[dt.date]], success) -> int:
+def _store(rule: AlertRule, fired: dict[int, list[dt.date]], places: dict, success) -> int:
     owners = dict(Customer.objects.filter(pk__in=list(fired)).values_list("pk", "owner_id"))
     steps = list(rule.playbook.steps.order_by("position", "pk")) if rule.playbook else []
     alerts, plans = [], []
     for customer_id, days in fired.items():
         for day in days:
-            arm = _arm(rule, customer_id, day)
+            arm = _arm(rule, places[customer_id], day)
             alert = Alert(
                 customer_id=customer_id,
                 rule=rule,

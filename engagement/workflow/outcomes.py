@@ -1,4 +1,4 @@
-"""Does a playbook work? Outcomes of held-out alerts (and campaigns), measured set-based.
+"""Does a playbook work? Outcomes of held-out alerts and campaigns, measured set-based.
 
 The unit of measurement is an **exposure**: a customer, the day it started (an alert's
 `fired_on`, a campaign's `started_on`), its window in days, its arm and a group key (the
@@ -36,6 +36,7 @@ from django.utils import timezone
 from customers import kinds
 from customers.models import Interaction
 from engagement.models.results import EngagementResult, Status, StatusHistory
+from engagement.models.segments import Campaign, CampaignMember
 from engagement.models.workflow import Alert, AlertRule, Arm, Playbook
 
 from .outcome_stats import mean_uplift, rate_uplift
@@ -269,6 +270,42 @@ def alert_exposures(rules: QuerySet[AlertRule]) -> Exposures:
     return Exposures.from_queryset(alerts)
 
 
+def campaign_exposures(campaigns: QuerySet[Campaign]) -> Exposures:
+    """Every member of `campaigns`, keyed by campaign, from the campaign's start day with
+    its outcome window."""
+    members = CampaignMember.objects.filter(campaign__in=campaigns).values_list(
+        "pk",
+        "customer_id",
+        "campaign__started_on",
+        "campaign__outcome_window_days",
+        "arm",
+        "campaign_id",
+    )
+    return Exposures.from_queryset(members)
+
+
+# Campaigns by id, and their totals by campaign id (one `measure`).
+CampaignTotals = tuple[dict[int, Campaign], dict[object, Totals]]
+
+
+def campaign_totals(
+    *, as_of: dt.date, playbook: int | None = None, campaign: int | None = None
+) -> CampaignTotals:
+    campaigns = Campaign.objects.all()
+    if playbook is not None:
+        campaigns = campaigns.filter(playbook_id=playbook)
+    if campaign is not None:
+        campaigns = campaigns.filter(pk=campaign)
+    found = {
+        c.pk: c
+        for c in campaigns.select_related("playbook").only(
+            "pk", "name", "outcome_window_days", "playbook_id", "playbook__name"
+        )
+    }
+    measured = measure(campaign_exposures(campaigns), as_of=as_of) if found else {}
+    return found, measured
+
+
 class Named(NamedTuple):
     """An outcome row with what it measures, for the faces that show names."""
 
@@ -282,13 +319,16 @@ def alert_outcome_rows(
     as_of: dt.date,
     rule: int | None = None,
     playbook: int | None = None,
+    campaigns: CampaignTotals | None = None,
 ) -> list[Named]:
-    """Rows per rule and per playbook (alerts of the rules that have it as their playbook).
+    """Rows per rule and per playbook (the alerts of the rules that have it as their
+    playbook, and the members of the campaigns that run it: `campaigns`, measured here
+    when not handed in).
 
-    A rule's or playbook's row appears once it has a matured alert; the one asked for by
-    `rule` / `playbook` appears regardless (n = 0).
+    A rule's or playbook's row appears once it has a matured alert or member; the one asked
+    for by `rule` / `playbook` appears regardless (n = 0).
     With `rule` only that rule's row; with `playbook` that playbook's row and its rules'.
-    Two queries whatever the number of alerts.
+    A few queries whatever the number of alerts and members.
     """
     rules = AlertRule.objects.all()
     if rule is not None:
@@ -315,7 +355,14 @@ def alert_outcome_rows(
             rows.append(Named("rule", r.name, row))
     if rule is not None:
         return rows
-    if playbook is not None and playbook not in names:  # asked for, and no rule has it
+    found_campaigns, measured_campaigns = campaigns or campaign_totals(
+        as_of=as_of, playbook=playbook
+    )
+    for pk, c in found_campaigns.items():
+        if c.playbook_id is not None:
+            by_playbook[c.playbook_id].append((c, measured_campaigns.get(pk) or {}))
+            names[c.playbook_id] = c.playbook.name
+    if playbook is not None and playbook not in names:  # asked for, and nothing runs it
         names.update(Playbook.objects.filter(pk=playbook).values_list("pk", "name"))
     for pk in sorted(names, key=lambda p: (names[p], p)):
         members = by_playbook.get(pk, [])
@@ -330,15 +377,30 @@ def alert_outcome_rows(
 
 
 def campaign_outcome_rows(
-    *, as_of: dt.date, playbook: int | None = None, campaign: int | None = None
+    *,
+    as_of: dt.date,
+    playbook: int | None = None,
+    campaign: int | None = None,
+    campaigns: CampaignTotals | None = None,
 ) -> list[Named]:
-    """Rows per campaign: `measure` over the campaign members (member id, customer, the
-    campaign's start day and window, the member's arm, the campaign as group key), then
-    `outcome_row(totals, window_days=..., playbook=..., campaign=...)`, named by campaign.
-
-    The campaigns part of the workflow provides its members; until it does there are none.
-    """
-    return []
+    """Rows per campaign over its members (from the campaign's start day, with its window),
+    named by campaign. A campaign's row appears once it has a matured member; the one asked
+    for by `campaign` appears regardless (n = 0)."""
+    found, measured = campaigns or campaign_totals(
+        as_of=as_of, playbook=playbook, campaign=campaign
+    )
+    rows = []
+    for pk, c in sorted(found.items(), key=lambda item: (item[1].name, item[0])):
+        totals = measured.get(pk)
+        if totals or pk == campaign:
+            row = outcome_row(
+                totals or {},
+                window_days=c.outcome_window_days,
+                playbook=c.playbook_id,
+                campaign=pk,
+            )
+            rows.append(Named("campaign", c.name, row))
+    return rows
 
 
 def outcome_rows(
@@ -356,10 +418,14 @@ def outcome_rows(
     """
     as_of = as_of or timezone.localdate()
     rows = []
+    # Measured once: the campaigns' rows, and their members pooled into their playbooks'.
+    campaigns = (
+        campaign_totals(as_of=as_of, playbook=playbook, campaign=campaign) if rule is None else None
+    )
     if campaign is None:
-        rows += alert_outcome_rows(as_of=as_of, rule=rule, playbook=playbook)
+        rows += alert_outcome_rows(as_of=as_of, rule=rule, playbook=playbook, campaigns=campaigns)
     if rule is None:
-        rows += campaign_outcome_rows(as_of=as_of, playbook=playbook, campaign=campaign)
+        rows += campaign_outcome_rows(as_of=as_of, campaign=campaign, campaigns=campaigns)
     return rows
 
 
@@ -382,7 +448,14 @@ def rule_outcome(*, rule: AlertRule, as_of: dt.date | None = None) -> dict:
 
 
 def playbook_outcome(*, playbook: Playbook, as_of: dt.date | None = None) -> dict:
-    """The outcome row of one playbook over its rules' alerts (its admin page)."""
+    """The outcome row of one playbook over its rules' alerts and its campaigns' members
+    (its admin page)."""
     as_of = as_of or timezone.localdate()
     rows = alert_outcome_rows(as_of=as_of, playbook=playbook.pk)
     return next(n.row for n in rows if n.kind == "playbook")
+
+
+def campaign_outcome(*, campaign: Campaign, as_of: dt.date | None = None) -> dict:
+    """The outcome row of one campaign (its admin page)."""
+    as_of = as_of or timezone.localdate()
+    return campaign_outcome_rows(as_of=as_of, campaign=campaign.pk)[0].row

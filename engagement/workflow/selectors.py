@@ -5,6 +5,7 @@ import datetime as dt
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 
 from crm import permissions
+from engagement.models.runs import RecomputeRun
 from engagement.models.workflow import (
     ActionPlan,
     ActionStep,
@@ -108,3 +109,8 @@ def my_work(*, user, today: dt.date, horizon_days: int = 7):
         .order_by("due_on", "pk")[:MY_WORK_ROWS]
     )
     return alerts, steps
+
+
+def recompute_run_of_task(task_id: str):
+    """The full recompute run the task `task_id` started (the latest), or None."""
+    return RecomputeRun.objects.filter(task_id=task_id).order_by("-pk").first()

@@ -1,5 +1,6 @@
 import pytest
 from django.db import connection
+from django.urls import reverse
 
 from crm import admin as crm_admin
 from customers.models import Interaction
@@ -34,3 +35,21 @@ def test_unfiltered_big_table_count(monkeypatch):
         expected = 4
     paginator = crm_admin.EstimatedCountPaginator(Interaction.objects.order_by("id"), 100)
     assert paginator.count == expected
+
+
+def test_login_page_names_the_product(client):
+    page = client.get(reverse("admin:login")).content.decode()
+    assert "<title>Log in | Engagement CRM</title>" in page
+    assert '<a href="/admin/">Engagement CRM</a>' in page
+    assert "Django administration" not in page
+    assert "Django site admin" not in page
+
+
+def test_every_admin_page_names_the_product(client, rep):
+    client.force_login(rep)
+    for url in (reverse("admin:index"), reverse("admin:customers_customer_changelist")):
+        page = client.get(url).content.decode()
+        assert "| Engagement CRM</title>" in page
+        assert ">Engagement CRM</a>" in page
+        assert "Django administration" not in page
+        assert "Django site admin" not in page

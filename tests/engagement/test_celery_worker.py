@@ -1,24 +1,16 @@
 """The workflow on a real Celery worker: a `celery -A crm worker` subprocess on a real broker.
 
 .ci/run sets CRM_CELERY_WORKER_BROKER (Redis) and DATABASE_URL (PostgreSQL) and runs these with
-`-m celery_worker`; plain `make test` deselects them. The worker reaches the test database
-through DATABASE_URL built from this test's connection, so the database must be one another
-process can open: PostgreSQL, or a SQLite file (an in-memory SQLite test database cannot be).
-Each test uses a queue of its own, so no other worker on the same broker takes its tasks.
+`-m celery_worker`; plain `make test` deselects them. The workers and their queue come from
+tests/fixtures/workers.py (`broker_app`).
 """
 
 import datetime as dt
 import os
-import signal
-import subprocess
-import sys
 import time
-import uuid
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from customers.models import Customer, Interaction
@@ -29,7 +21,6 @@ from tests.factories import UserFactory
 from tests.fixtures.api import client_for
 
 BROKER = os.environ.get("CRM_CELERY_WORKER_BROKER", "")
-ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [
     pytest.mark.celery_worker,
@@ -37,92 +28,6 @@ pytestmark = [
     pytest.mark.skipif(not BROKER, reason="needs CRM_CELERY_WORKER_BROKER (a real broker)"),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "postgresql":
-        auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-        return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    name = str(db["NAME"])
-    if name == ":memory:" or name.startswith("file:") or "mode=memory" in name:
-        pytest.skip("the worker cannot open an in-memory SQLite test database: run on PostgreSQL")
-    return f"sqlite:///{name}"
-
-
-class Worker:
-    """One `celery -A crm worker` process consuming a queue of its own."""
-
-    def __init__(self, queue: str):
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "crm.settings.local",
-            "DATABASE_URL": _database_url(),
-            "CELERY_BROKER_URL": BROKER,
-            "CELERY_RESULT_BACKEND": BROKER,
-            "DJANGO_CONN_MAX_AGE": "0",
-        }
-        celery = Path(sys.executable).with_name("celery")
-        self.process = subprocess.Popen(
-            [
-                str(celery),
-                "-A",
-                "crm",
-                "worker",
-                "--pool=solo",
-                "-Q",
-                queue,
-                "-n",
-                f"{queue}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel=warning",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    def kill(self):
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
-@pytest.fixture
-def broker_app():
-    from crm.celery import app
-
-    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager", "result_backend")}
-    app.conf.update(broker_url=BROKER, task_always_eager=False, result_backend=BROKER)
-    queue = f"crm-test-{uuid.uuid4().hex[:10]}"
-    workers = []
-
-    def start():
-        worker = Worker(queue)
-        workers.append(worker)
-        return worker
-
-    def send(name, **kwargs):
-        return app.send_task(name, kwargs=kwargs, queue=queue)
-
-    try:
-        yield start, send
-    finally:
-        for worker in workers:
-            worker.stop()
-        with app.connection_for_write() as conn:
-            conn.default_channel.queue_delete(queue)
-        app.conf.update(saved)
 
 
 @pytest.fixture
@@ -134,8 +39,7 @@ def defaults():
 @pytest.fixture
 def quiet_events(monkeypatch):
     """Ingest without the in-process refreshes the events would run: the worker does the work."""
-    monkeypatch.setattr("engagement.subscribers.enqueue_refresh", lambda ids: 0)
-    monkeypatch.setattr("engagement.subscribers.enqueue_evaluate", lambda *a, **k: None)
+    monkeypatch.setattr("engagement.subscribers.enqueue_drain", lambda: None)
 
 
 def _snapshot() -> dict:

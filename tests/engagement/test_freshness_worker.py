@@ -69,3 +69,41 @@ def test_worker_refreshes_the_result_after_an_interaction_is_recorded(worker):
     assert _wait_for(
         lambda: EngagementResult.objects.get(customer=customer).status == Status.ACTIVE
     )
+
+
+def test_many_writes_coalesce_into_a_few_drains_on_the_worker(worker):
+    from celery.signals import task_prerun
+    from django.core.cache import cache
+
+    from customers.models import ChangedCustomer
+    from engagement.tasks import DRAIN_PENDING
+
+    customers = CustomerFactory.create_batch(30)
+    for customer in customers:
+        InteractionFactory(customer=customer, occurred_at=timezone.now() - dt.timedelta(days=70))
+    engagement_recompute()
+    cache.delete(DRAIN_PENDING)
+    drains = []
+
+    def count(sender=None, **kwargs):
+        if sender.name == "engagement.tasks.drain_refreshes":
+            drains.append(1)
+
+    task_prerun.connect(count, weak=False)
+    try:
+        for customer in customers:  # thirty writes, each committed on its own
+            services.interaction_record(
+                customer=customer, kind=Interaction.Kind.LOGIN, occurred_at=timezone.now()
+            )
+        assert _wait_for(
+            lambda: (
+                EngagementResult.objects.filter(
+                    customer__in=customers, status=Status.ACTIVE
+                ).count()
+                == 30
+            )
+        )
+        assert _wait_for(lambda: not ChangedCustomer.objects.exists())
+    finally:
+        task_prerun.disconnect(count)
+    assert 1 <= len(drains) <= 10, len(drains)

@@ -46,6 +46,12 @@ class Panel:
     side_table: bool = False
     wide: bool = False  # the whole row of the grid (a wide table)
     csv_url: str = field(default="")
+    # The table as people read it (percent, money), when it differs from `rows` (the CSV's).
+    display_rows: list[list] | None = None
+
+    @property
+    def table_rows(self) -> list[list]:
+        return self.rows if self.display_rows is None else self.display_rows
 
 
 def _label(day: dt.date, unit: str) -> str:
@@ -63,6 +69,10 @@ def _pct(value) -> str:
 
 def _pct0(value) -> str:
     return "\u2013" if value is None else f"{value * 100:.0f}%"
+
+
+def _plain(value) -> str:
+    return "\u2013" if value is None else str(value)
 
 
 def _money(value) -> str:
@@ -343,12 +353,12 @@ def _panels(board: Dashboard) -> list[Panel]:
     )
     comparison = board.comparison
     metric_names = [
-        ("customers", "Customers", str),
-        ("avg_score", "Engagement score (avg)", str),
+        ("customers", "Customers", _plain),
+        ("avg_score", "Engagement score (avg)", _plain),
         ("revenue", "Revenue in period", _money),
         ("revenue_share", "Revenue share", _pct),
         ("clv", "Lifetime value per customer", _money),
-        ("interactions_per_customer", "Interactions per customer", str),
+        ("interactions_per_customer", "Interactions per customer", _plain),
         ("mrr", "MRR", _money),
     ]
     panels.append(
@@ -373,6 +383,9 @@ def _panels(board: Dashboard) -> list[Panel]:
                 fmt=_pct,
                 width=320,
             ),
+            display_rows=[
+                [label, *[fmt(g[key]) for g in comparison]] for key, label, fmt in metric_names
+            ],
             note=(
                 f"Active: customer activity within the active days before "
                 f"{board.period.end:%d %b %Y}. Lifetime value: net revenue to that day "

@@ -1,3 +1,4 @@
-"""Admin faces of the engine: rule versions, stored results, history, the customer panel."""
+"""Admin faces of the engine: rule versions, stored results, history, full recompute runs
+(progress), the customer panel."""
 
-from . import history, results, rules  # noqa: F401  (register the ModelAdmins)
+from . import history, results, rules, runs  # noqa: F401  (register the ModelAdmins)

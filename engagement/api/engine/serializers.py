@@ -76,6 +76,30 @@ class RecomputeResponseSerializer(serializers.Serializer):
     summary = serializers.JSONField(allow_null=True)
 
 
+class RecomputeRunSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    as_of = serializers.DateField()
+    state = serializers.ChoiceField(choices=["running", "finishing", "done", "failed"])
+    fan_out = serializers.BooleanField(help_text="Chunks on Celery workers (with a broker).")
+    chunks_done = serializers.IntegerField()
+    chunks_total = serializers.IntegerField()
+    customers = serializers.IntegerField(help_text="Customers stored so far.")
+    customers_total = serializers.IntegerField()
+    started_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    error = serializers.CharField(allow_blank=True)
+
+
+class RecomputeProgressSerializer(serializers.Serializer):
+    task_id = serializers.CharField()
+    status = serializers.ChoiceField(
+        choices=["queued", "running", "finishing", "done", "failed"],
+        help_text="queued: no worker has started it yet; else the run's state.",
+    )
+    run = RecomputeRunSerializer(allow_null=True)
+    summary = serializers.JSONField(allow_null=True, help_text="The run's, once done.")
+
+
 class SegmentsSerializer(serializers.Serializer):
     total = serializers.IntegerField(help_text="Current (unarchived) customers counted.")
     unclassified = serializers.IntegerField(help_text="Customers not yet recomputed.")

@@ -1,4 +1,5 @@
-"""/api/customers/{id}/engagement/, engagement/rules/, engagement/recompute/, segments/."""
+"""/api/customers/{id}/engagement/, engagement/rules/, engagement/recompute/ (and
+{task id}/: its progress), segments/."""
 
 from django.urls import path
 
@@ -12,5 +13,10 @@ urlpatterns = [
     ),
     path("engagement/rules/", views.RulesView.as_view(), name="engagement-rules"),
     path("engagement/recompute/", views.RecomputeView.as_view(), name="engagement-recompute"),
+    path(
+        "engagement/recompute/<str:task_id>/",
+        views.RecomputeProgressView.as_view(),
+        name="engagement-recompute-progress",
+    ),
     path("segments/", views.SegmentsView.as_view(), name="segments"),
 ]

@@ -20,6 +20,7 @@ from engagement.analytics.status import engagement_counts
 from engagement.engine.live import CustomerNotFound, engagement_evaluate
 from engagement.engine.rule_sets import rule_set_ensure, rule_set_update
 from engagement.tasks import enqueue_recompute_all, recompute_all
+from engagement.workflow.selectors import recompute_run_of_task
 
 from . import serializers
 
@@ -112,7 +113,16 @@ class RecomputeView(APIView):
         day = as_of.isoformat() if as_of else None
         if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
             result = recompute_all.apply(args=[day], throw=True)
-            return Response({"task_id": result.id, "status": "done", "summary": result.get()})
+            summary = result.get()
+            if summary.get("state") == "rerun requested":  # another full run is open
+                return Response(
+                    {
+                        "detail": f"A full recompute is running (run {summary['run']}); "
+                        "it will run once more when it is done."
+                    },
+                    status=status.HTTP_409_CONFLICT,
+                )
+            return Response({"task_id": result.id, "status": "done", "summary": summary})
         result = recompute_all.delay(day)
         return Response(
             {"task_id": result.id, "status": "queued", "summary": None},
@@ -120,9 +130,40 @@ class RecomputeView(APIView):
         )
 
 
+class RecomputeProgressView(APIView):
+    renderer_classes = _RENDERERS
+    permission_classes = [ConfigurationPermission]
+
+    @extend_schema(
+        summary="A full recompute's progress: chunks done of total, then its summary",
+        description=(
+            "By the task id POST engagement/recompute/ answered. `queued` until a worker "
+            "starts the run (an id no run has is also `queued`)."
+        ),
+        responses={200: serializers.RecomputeProgressSerializer},
+    )
+    def get(self, request, task_id: str):
+        run = recompute_run_of_task(task_id)
+        if run is None:
+            return Response({"task_id": task_id, "status": "queued", "run": None, "summary": None})
+        return Response(
+            {
+                "task_id": task_id,
+                "status": run.state,
+                "run": serializers.RecomputeRunSerializer(run).data,
+                "summary": run.summary if run.state == "done" else None,
+            }
+        )
+
+
 _SEGMENT_FILTERS = [
-    OpenApiParameter(name, str, description=f"Only customers with this {name}.")
-    for name in ("owner", "kind", "country", "industry", "type", "status")
+    *(
+        OpenApiParameter(name, str, description=f"Only customers with this {name}.")
+        for name in ("owner", "kind", "country", "industry", "type", "status")
+    ),
+    OpenApiParameter("has_owner", bool, description="false: customers without an owner."),
+    OpenApiParameter("reactivated", bool, description="true: reactivated customers only."),
+    OpenApiParameter("segment", int, description="A saved segment's id: its filters apply."),
 ]
 
 

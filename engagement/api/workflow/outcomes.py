@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm.api.permissions import IsCRMUser
+from engagement.models.segments import Campaign
 from engagement.models.workflow import AlertRule, Playbook
 from engagement.workflow.outcomes import outcomes_report
 
@@ -21,7 +22,7 @@ class OutcomesQuerySerializer(serializers.Serializer):
     as_of = serializers.DateField(required=False, help_text="Day D (YYYY-MM-DD); default today.")
     rule = serializers.PrimaryKeyRelatedField(queryset=AlertRule.objects.all(), required=False)
     playbook = serializers.PrimaryKeyRelatedField(queryset=Playbook.objects.all(), required=False)
-    campaign = serializers.IntegerField(min_value=1, required=False)
+    campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.all(), required=False)
 
 
 def _arm(name):
@@ -103,6 +104,6 @@ class OutcomesView(APIView):
             as_of=as_of,
             rule=data["rule"].pk if "rule" in data else None,
             playbook=data["playbook"].pk if "playbook" in data else None,
-            campaign=data.get("campaign"),
+            campaign=data["campaign"].pk if "campaign" in data else None,
         )
         return Response({"as_of": as_of, "results": rows})

@@ -1,5 +1,5 @@
 """python manage.py bench_engagement --customers N [--interactions-per-customer K]
-[--repeat R] [--scratch S]
+[--repeat R] [--scratch S] [--workers 1,2 --broker redis://... --chunk-ids M]
 
 Fills a scratch database (SQLite: /tmp/crm_bench.sqlite3; PostgreSQL: database crm_bench on
 the DATABASE_URL server; --scratch names another file or database, so two checkouts can
@@ -9,15 +9,22 @@ figures, and (c) a rerun of the recompute (the nightly case: nothing moves); (b)
 alternate R times, medians reported, wall and CPU seconds. Prints one JSON line. The
 scratch run is a child process pointed at the scratch database, so the configured database
 is never touched.
+
+`--workers 1,2`: then the same full recompute fanned out (engagement.tasks.recompute_all with
+a broker) over that many `celery worker` processes on a queue of the bench's own, each from
+empty results like (a); reports the whole run, its chunk phase, its finish (RFM, alert
+rules) and every chunk's time and worker.
 """
 
 import json
 import os
 import random
 import resource
+import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -68,11 +75,29 @@ class Command(BaseCommand):
             default="",
             help="The scratch SQLite file or PostgreSQL database (dropped and made anew).",
         )
+        parser.add_argument(
+            "--workers",
+            default="",
+            help="fan out over N worker processes, for each N of a comma list (e.g. 1,2)",
+        )
+        parser.add_argument(
+            "--broker",
+            default=os.environ.get("CELERY_BROKER_URL", ""),
+            help="the broker of the fan-out (default CELERY_BROKER_URL)",
+        )
+        parser.add_argument("--chunk-ids", type=int, default=None, help="ids per chunk")
 
     def handle(self, *args, customers, interactions_per_customer, scratch, repeat, **options):
+        workers = [int(n) for n in options["workers"].split(",") if n.strip()]
+        if workers and not options["broker"]:
+            raise CommandError("--workers needs a broker: --broker or CELERY_BROKER_URL")
         if os.environ.get(CHILD):
-            result = self.run(customers, interactions_per_customer, repeat)
-            self.stdout.write(json.dumps(result))
+            report = self.run(customers, interactions_per_customer, repeat)
+            for n in workers:
+                report.setdefault("fan_out", []).append(
+                    self.fan_out(n, options["broker"], options["chunk_ids"])
+                )
+            self.stdout.write(json.dumps(report))
             return
         env = {**os.environ, CHILD: "1", "DATABASE_URL": self.scratch_url(scratch)}
         command = [
@@ -82,7 +107,11 @@ class Command(BaseCommand):
             f"--customers={customers}",
             f"--interactions-per-customer={interactions_per_customer}",
             f"--repeat={repeat}",
+            f"--workers={options['workers']}",
+            f"--broker={options['broker']}",
         ]
+        if options["chunk_ids"]:
+            command.append(f"--chunk-ids={options['chunk_ids']}")
         subprocess.run(command, env=env, check=True)
 
     def scratch_url(self, scratch: str) -> str:
@@ -270,3 +299,97 @@ class Command(BaseCommand):
             # PostgreSQL: VACUUM too, as autovacuum would on a live table: hint bits and the
             # visibility map set, so neither timed side pays for the fill's first read.
             cursor.execute("VACUUM ANALYZE" if pg else "ANALYZE")
+
+    def fan_out(self, workers: int, broker: str, chunk_ids: int | None) -> dict:
+        """The full recompute on `workers` worker processes, from empty results."""
+        from crm.celery import app
+        from engagement.models import EngagementResult, RecomputeRun, StatusHistory, TypeChange
+
+        tables = [m._meta.db_table for m in (EngagementResult, StatusHistory, TypeChange)]
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"TRUNCATE {', '.join(tables)}")
+            else:
+                for table in tables:
+                    cursor.execute(f"DELETE FROM {table}")
+        app.conf.update(broker_url=broker, result_backend=broker, task_always_eager=False)
+        queue = f"bench-{uuid.uuid4().hex[:8]}"
+        env = {
+            **os.environ,
+            "CELERY_BROKER_URL": broker,
+            "CELERY_RESULT_BACKEND": broker,
+            "DATABASE_URL": os.environ["DATABASE_URL"],
+        }
+        env.pop(CHILD, None)
+        host = socket.gethostname()
+        names = [f"bench{i}-{queue}@{host}" for i in range(workers)]
+        celery = str(Path(sys.executable).with_name("celery"))
+        processes = [
+            subprocess.Popen(
+                [
+                    celery,
+                    "-A",
+                    "crm",
+                    "worker",
+                    "--pool=solo",
+                    "-Q",
+                    queue,
+                    "-n",
+                    name,
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--loglevel=warning",
+                ],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for name in names
+        ]
+        try:
+            deadline = time.monotonic() + 120
+            while len(app.control.ping(destination=names, timeout=1)) < workers:
+                if time.monotonic() > deadline:
+                    raise CommandError("the bench's workers did not start")
+            kwargs = {"chunk_ids": chunk_ids} if chunk_ids else {}
+            started = time.perf_counter()
+            answer = app.send_task(
+                "engagement.tasks.recompute_all", kwargs=kwargs, queue=queue
+            ).get(timeout=600)
+            while True:
+                run = RecomputeRun.objects.get(pk=answer["run"])
+                if run.state in (RecomputeRun.State.DONE, RecomputeRun.State.FAILED):
+                    break
+                time.sleep(0.2)
+            total = time.perf_counter() - started
+        finally:
+            for process in processes:
+                process.kill()  # the rollups queued after the run are not the bench's
+                process.wait()
+            with app.connection_for_write() as conn:
+                conn.default_channel.queue_delete(queue)
+        if run.state != RecomputeRun.State.DONE:
+            return {"workers": workers, "state": run.state, "error": run.error}
+        chunks = list(
+            run.chunks.order_by("index").values(
+                "index", "customers", "seconds", "worker", "started_at", "finished_at"
+            )
+        )
+        first = min(c["started_at"] for c in chunks)
+        last = max(c["finished_at"] for c in chunks)
+        seconds = [c["seconds"] for c in chunks]
+        return {
+            "workers": workers,
+            "state": run.state,
+            "total_s": round(total, 2),
+            "chunks": len(chunks),
+            "chunk_phase_s": round((last - first).total_seconds(), 2),
+            "finish_s": round((run.finished_at - last).total_seconds(), 2),
+            "chunk_s_sum": round(sum(seconds), 2),
+            "chunk_s_median": round(sorted(seconds)[len(seconds) // 2], 2),
+            "chunk_s_max": round(max(seconds), 2),
+            "per_chunk": [
+                {"index": c["index"], "s": c["seconds"], "worker": c["worker"].split("@")[0]}
+                for c in chunks
+            ],
+        }

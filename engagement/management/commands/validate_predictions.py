@@ -21,9 +21,7 @@ class Command(BaseCommand):
     help = "Hold the purchase model against a holdout period (prints a table)."
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--calibration-end", required=True, type=iso_date, help="D, YYYY-MM-DD"
-        )
+        parser.add_argument("--calibration-end", required=True, type=iso_date, help="D, YYYY-MM-DD")
         parser.add_argument("--holdout-days", required=True, type=int, help="N, days after D")
         parser.add_argument(
             "--file", help="a CDNOW-format transaction file instead of the database"

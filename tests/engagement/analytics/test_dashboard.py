@@ -87,7 +87,8 @@ def test_admin_index_links_to_the_dashboard(client, cs):
 def test_query_count_does_not_grow_with_the_data(client, cs, django_assert_max_num_queries):
     client.force_login(cs)
     _history(2)
-    with django_assert_max_num_queries(35) as few:
+    # 36: the outcome panel reads the campaigns too (engagement.workflow.outcomes).
+    with django_assert_max_num_queries(36) as few:
         client.get(DASHBOARD, {"period": "week"})
     _history(25)
     with django_assert_max_num_queries(len(few.captured_queries)):
@@ -198,3 +199,17 @@ def test_dashboard_reads_the_rollups_once_refreshed_with_the_same_numbers(client
     assert "read the rollups refreshed" in client.get(DASHBOARD).content.decode()
     for panel, body in live.items():
         assert client.get(DASHBOARD, {"period": "week", "csv": panel}).content == body, panel
+
+
+def test_comparison_table_shows_revenue_share_as_a_percent_and_csv_keeps_the_fraction(client, cs):
+    _history(3)  # every customer active: all the revenue is the active group's
+    client.force_login(cs)
+    html = client.get(DASHBOARD).content.decode()
+    panel = html[html.index('id="panel-comparison"') :]
+    table = panel[panel.index("<table") : panel.index("</table>")]
+    share_row = table[table.index("Revenue share") :].split("</tr>")[0]
+    assert "<td>100.0%</td>" in share_row
+    assert "<td>1.0</td>" not in share_row
+    assert "<td>60.00</td>" in table  # revenue in money format (3 purchases of 20)
+    rows = list(csv.reader(io.StringIO(client.get(DASHBOARD + "?csv=comparison").content.decode())))
+    assert next(r for r in rows if r[0] == "Revenue share")[1] == "1.0"

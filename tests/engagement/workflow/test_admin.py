@@ -231,3 +231,99 @@ def test_my_work_of_customer_success_shows_alerts_of_the_plans_they_own(client, 
     assert "Status changed for Acme" in page
     assert "Meet to present a save offer" in page  # theirs, due in two days
     assert "Call to learn the reason for leaving" not in page  # the rep's step
+
+
+def test_my_work_lights_no_model_in_the_sidebar_and_its_old_address_redirects(client, cs):
+    client.force_login(cs)
+    page = client.get(MY_WORK).content.decode()
+    assert "My work" in page
+    assert 'id="nav-sidebar"' in page
+    assert "current-model" not in page  # was "Action plans", My work lived under its address
+    old = client.get(reverse("admin:engagement_actionplan_changelist") + "my-work/")
+    assert old.status_code == 302
+    assert old["Location"] == MY_WORK
+
+
+def test_plan_page_numbers_steps_from_one(client, cs, plan):
+    client.force_login(cs)
+    page = client.get(reverse("admin:engagement_actionplan_change", args=[plan.pk]))
+    html = page.content.decode()
+    assert [s.position for s in plan.steps.order_by("position")] == [0, 1, 2]
+    numbers = [
+        html.split('<td class="field-step">')[n].split("</td>")[0].strip() for n in (1, 2, 3)
+    ]
+    assert numbers == ["<p>1</p>", "<p>2</p>", "<p>3</p>"]
+
+
+def _playbook_post(playbook, steps, **extra):
+    data = {
+        "name": playbook.name,
+        "objective": playbook.objective,
+        "is_active": "on",
+        "steps-TOTAL_FORMS": str(len(steps)),
+        "steps-INITIAL_FORMS": str(sum(1 for s in steps if s.get("id"))),
+        "steps-MIN_NUM_FORMS": "0",
+        "steps-MAX_NUM_FORMS": "1000",
+        **extra,
+    }
+    for n, step in enumerate(steps):
+        for key, value in step.items():
+            data[f"steps-{n}-{key}"] = value
+        data[f"steps-{n}-playbook"] = playbook.pk
+    return data
+
+
+def test_playbook_steps_are_shown_and_typed_from_one(client, crm_admin):
+    playbook = Playbook.objects.get(name="Onboarding")
+    url = reverse("admin:engagement_playbook_change", args=[playbook.pk])
+    client.force_login(crm_admin)
+    form = client.get(url).context["inline_admin_formsets"][0].formset.forms[0]
+    assert form["position"].value() == 1  # stored 0
+    existing = list(playbook.steps.order_by("position", "pk"))
+    steps = [
+        {
+            "id": s.pk,
+            "position": str(len(existing) - n),  # reverse the order, counting from 1
+            "title": s.title,
+            "kind": s.kind,
+            "offset_days": s.offset_days,
+            "assignee_role": s.assignee_role,
+        }
+        for n, s in enumerate(existing)
+    ]
+    blank = {
+        "position": "",
+        "title": "Follow up",
+        "kind": "call",
+        "offset_days": "30",
+        "assignee_role": existing[0].assignee_role,
+    }
+    response = client.post(url, _playbook_post(playbook, [*steps, blank]))
+    assert response.status_code == 302, response.context["inline_admin_formsets"][0].formset.errors
+    titles = list(playbook.steps.order_by("position").values_list("title", flat=True))
+    assert titles == [*[s.title for s in reversed(existing)], "Follow up"]  # blank: after the last
+    assert list(playbook.steps.order_by("position").values_list("position", flat=True)) == list(
+        range(len(existing) + 1)
+    )
+    zero = client.post(url, _playbook_post(playbook, [{**steps[0], "position": "0"}]))
+    assert zero.status_code == 200  # step numbers start at 1
+
+
+def test_a_rep_completes_their_own_step_from_its_page(client, rep, cs, plan):
+    mine = plan.steps.get(assignee=rep)
+    theirs = plan.steps.exclude(assignee=rep).first()
+    complete = reverse("admin:engagement_actionstep_complete", args=[mine.pk])
+    client.force_login(rep)
+    page = client.get(reverse("admin:engagement_actionstep_change", args=[mine.pk]))
+    assert complete in page.content.decode()
+    client.force_login(cs)
+    other = client.get(reverse("admin:engagement_actionstep_change", args=[theirs.pk]))
+    assert reverse("admin:engagement_actionstep_complete", args=[theirs.pk]) in (
+        other.content.decode()
+    )
+    from engagement.workflow.plans import action_step_complete
+
+    action_step_complete(step=mine, user=rep)
+    client.force_login(rep)
+    done = client.get(reverse("admin:engagement_actionstep_change", args=[mine.pk]))
+    assert complete not in done.content.decode()

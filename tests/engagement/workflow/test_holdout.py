@@ -142,7 +142,7 @@ def test_a_held_out_alert_counts_for_the_cooldown(rep):
     rule = _rule(holdout_percent=50, cooldown_days=30)
     _inactive_customers(40, owner=rep)
     fired = TODAY - dt.timedelta(days=10)
-    alerts_evaluate(triggers=["high_value_inactive"], today=fired)
+    alerts_evaluate(triggers=["high_value_inactive"], as_of=fired)
     control = set(Alert.objects.filter(arm="control").values_list("customer_id", flat=True))
     assert control
 
@@ -150,7 +150,7 @@ def test_a_held_out_alert_counts_for_the_cooldown(rep):
 
     # Past the cooldown the held-out customers fire again, with a draw of the new day.
     later = fired + dt.timedelta(days=31)
-    alerts_evaluate(triggers=["high_value_inactive"], today=later)
+    alerts_evaluate(triggers=["high_value_inactive"], as_of=later)
     again = Alert.objects.filter(rule=rule, fired_on=later)
     assert control <= set(again.values_list("customer_id", flat=True))
     for alert in again.filter(customer__in=control):
