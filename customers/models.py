@@ -293,7 +293,7 @@ class Interaction(models.Model):
         indexes = [
             # Every column the engagement figures read, after the customer and the time: the
             # recompute's aggregates and one customer's history read this index only
-            # (customers/migrations/0005_interaction_figures_index.py).
+            # (customers/migrations/0006_interaction_figures_index.py).
             models.Index(
                 fields=["customer", "occurred_at", "kind", "direction", "amount"],
                 name="interaction_customer_figures",
