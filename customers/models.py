@@ -295,7 +295,13 @@ class Interaction(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["customer", "occurred_at"], name="interaction_customer_time"),
+            # Every column the engagement figures read, after the customer and the time: the
+            # recompute's aggregates and one customer's history read this index only
+            # (customers/migrations/0006_interaction_figures_index.py).
+            models.Index(
+                fields=["customer", "occurred_at", "kind", "direction", "amount"],
+                name="interaction_customer_figures",
+            ),
             models.Index(
                 fields=["customer", "kind", "occurred_at"], name="interaction_customer_kind"
             ),

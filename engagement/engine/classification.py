@@ -4,8 +4,10 @@ docs/definitions.md, "Status" and "Customer types".
 `Figures` is what a customer's history amounts to as of a day D (dates are local dates,
 counts and sums only over events on or before D); `classify` turns figures and rules into a
 status, types, the reactivated flag, a score and a reason per status and per type. The
-stored recompute and the live evaluation both call `classify`, so the rules are written once
-in Python; the database only computes the figures (engagement.engine.figures).
+live evaluation and the rule preview call `classify`; the stored recompute classifies a
+whole batch in SQL (engagement.engine.classification_sql), the same decisions restated as
+SQL expressions and held equal to `classify` by the property-based tests. This module is
+the reference, and the only statement of the reasons (words): computed on read.
 """
 
 from __future__ import annotations
@@ -24,6 +26,13 @@ ZERO = Decimal("0.00")
 ACTIVITY_WINDOW_DAYS = 365
 REVENUE_WINDOW_DAYS = 365
 CHANNEL_WINDOW_DAYS = 90
+
+# The score's parts (docs/definitions.md, "Score and RFM"): points, and where they are full.
+# score() and engagement.engine.classification_sql both read these.
+RECENCY_POINTS, RECENCY_DAYS = 40, 365
+FREQUENCY_POINTS, FREQUENCY_FULL = 25, 50
+REVENUE_POINTS, REVENUE_FULL_CENTS = 20, 1_000_000  # 10,000.00
+BREADTH_POINTS, BREADTH_FULL = 15, 5
 
 
 @dataclass(frozen=True)
@@ -259,9 +268,9 @@ def score(f: Figures, as_of: dt.date) -> int:
     points = 0
     if f.last_activity_on is not None:
         since = max(0, days_since(as_of, f.last_activity_on))
-        points += 40 * max(0, 365 - since) // 365
-    points += 25 * min(f.activity_365, 50) // 50
+        points += RECENCY_POINTS * max(0, RECENCY_DAYS - since) // RECENCY_DAYS
+    points += FREQUENCY_POINTS * min(f.activity_365, FREQUENCY_FULL) // FREQUENCY_FULL
     cents = int((f.revenue_365 or ZERO) * 100)
-    points += 20 * min(max(cents, 0), 1_000_000) // 1_000_000  # saturates at 10,000
-    points += 15 * min(f.channels_90, 5) // 5
+    points += REVENUE_POINTS * min(max(cents, 0), REVENUE_FULL_CENTS) // REVENUE_FULL_CENTS
+    points += BREADTH_POINTS * min(f.channels_90, BREADTH_FULL) // BREADTH_FULL
     return int(points)

@@ -6,15 +6,20 @@ tests/engagement/engine/test_hypothesis_live_vs_stored.py:
 
 - `customer_figures`: one customer (the live path), from that customer's rows read through the
   (customer, occurred_at) index and folded in Python over local dates.
-- `batch_figures_sql` / `rows_to_figures`: every customer of an id range at once, as set-based
-  SQL aggregates grouped by customer (the recompute and the benchmark floor).
+- `batch_figures_sql` / `row_to_figures`: every customer of an id range at once, as set-based
+  SQL aggregates grouped by customer (the rule preview and the benchmark floor), turned into
+  Figures in Python; `stored_figures_sql`: the same aggregates turned into the stored columns
+  in SQL (the recompute, which classifies them in SQL: engagement.engine.classification_sql).
 
 Time zones: "within N days" is about local dates in the site's TIME_ZONE. The SQL never
 converts timestamps: every window "local date >= D - N" is turned, in Python, into the UTC
 instant where that local day starts (zoneinfo, so DST is right), and the SQL compares
 occurred_at with it. That is correct on SQLite (timestamps stored in UTC text) and on
 PostgreSQL (timestamptz) for any TIME_ZONE, and keeps the comparisons index-friendly. The
-only timestamps read back (the latest/earliest ones) are converted to local dates in Python.
+only timestamps read back (the latest/earliest ones, after aggregation: a few per customer)
+are converted to local dates: in Python (row_to_figures) or in SQL (local_date_sql:
+AT TIME ZONE on PostgreSQL; on SQLite the UTC text's date, or Django's zoneinfo function
+for another zone).
 """
 
 from __future__ import annotations
@@ -284,6 +289,20 @@ def in_range(alias: str) -> str:
     return f"{alias}.customer_id BETWEEN %(lo)s AND %(hi)s"
 
 
+def _batch_from(rules: Rules, only=None) -> str:
+    """Every customer with lo <= id <= hi (and in `only`, ids, when given) as `c`, its
+    interaction aggregates as `ia` and its subscription aggregates as `sa`."""
+    wanted = f" AND c.id IN ({', '.join(str(int(pk)) for pk in only)})" if only else ""
+    return f"""
+        FROM {CUSTOMERS} c
+        LEFT JOIN ({interaction_aggregate_sql(in_range("i"))}) ia
+          ON ia.customer_id = c.id
+        LEFT JOIN ({subscription_aggregate_sql(in_range("s"), rules)}) sa
+          ON sa.customer_id = c.id
+        WHERE c.id BETWEEN %(lo)s AND %(hi)s{wanted}
+    """
+
+
 def batch_figures_sql(rules: Rules) -> str:
     """Every customer with lo <= id <= hi, with its interaction and subscription aggregates."""
     return f"""
@@ -291,14 +310,71 @@ def batch_figures_sql(rules: Rules) -> str:
           ia.first_purchase, ia.loyal_purchases, ia.support_n, ia.contact_n, ia.activity_365,
           ia.channels_90, ia.revenue_cents, sa.live_product, sa.live_service, sa.oldest_live,
           sa.monthly_cents, sa.yearly_cents
-        FROM {CUSTOMERS} c
-        LEFT JOIN ({interaction_aggregate_sql(in_range("i"))}) ia
-          ON ia.customer_id = c.id
-        LEFT JOIN ({subscription_aggregate_sql(in_range("s"), rules)}) sa
-          ON sa.customer_id = c.id
-        WHERE c.id BETWEEN %(lo)s AND %(hi)s
+        {_batch_from(rules)}
         ORDER BY c.id
     """
+
+
+# --- the same figures as columns, converted in SQL (the recompute: no Python per row) ----------
+
+
+def _is_utc(tz) -> bool:
+    return str(tz) in ("UTC", "Etc/UTC")
+
+
+def local_date_sql(expr: str) -> str:
+    """SQL: the local date, in the current time zone, of the timestamp `expr` (NULL stays
+    NULL); binds %(tz)s and %(db_tz)s (local_date_params)."""
+    if connection.vendor == "postgresql":
+        return f"CAST(({expr}) AT TIME ZONE %(tz)s AS date)"
+    if _is_utc(timezone.get_current_timezone()):
+        return f"substr({expr}, 1, 10)"  # SQLite's UTC text: the date is its first ten characters
+    # Django's own SQLite function (what TruncDate uses): zoneinfo, so DST is right.
+    return f"django_datetime_cast_date({expr}, %(tz)s, %(db_tz)s)"
+
+
+def local_date_params() -> dict:
+    return {"tz": str(timezone.get_current_timezone()), "db_tz": connection.timezone_name}
+
+
+def days_between_sql(later: str, earlier: str) -> str:
+    """SQL: whole days from the date `earlier` to the date `later` (negative when before)."""
+    if connection.vendor == "postgresql":
+        return f"({later} - {earlier})"
+    # Julian days of two dates are both x.5: their difference is an exact integer.
+    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+
+def stored_figures_sql(rules: Rules, only=None) -> str:
+    """The figures of every customer with lo <= id <= hi (and in `only`), as the columns
+    EngagementResult stores them, from the same aggregates as batch_figures_sql: local
+    dates, counts, `revenue_cents` and `mrr_twelfths` (12 x MRR in cents, an integer, so
+    the one rounding to cents happens in classification_sql like monthly_recurring's)."""
+    d = local_date_sql
+    return f"""
+        SELECT c.id AS customer_id, c.customer_since AS customer_since,
+          {d("ia.last_act")} AS last_activity_on,
+          {d("ia.prev_act")} AS prev_activity_on,
+          {d("ia.first_win")} AS first_window_activity_on,
+          {d("ia.last_purchase")} AS last_purchase_on,
+          {d("ia.first_purchase")} AS first_purchase_on,
+          COALESCE(ia.loyal_purchases, 0) AS loyal_purchases,
+          COALESCE(ia.support_n, 0) AS support_interactions,
+          COALESCE(ia.contact_n, 0) AS contact_interactions,
+          COALESCE(ia.activity_365, 0) AS activity_365,
+          COALESCE(ia.channels_90, 0) AS channels_90,
+          CAST(COALESCE(ia.revenue_cents, 0) AS BIGINT) AS revenue_cents,
+          COALESCE(sa.live_product, 0) AS live_product_subscriptions,
+          COALESCE(sa.live_service, 0) AS live_service_subscriptions,
+          sa.oldest_live AS oldest_live_subscription_on,
+          12 * CAST(COALESCE(sa.monthly_cents, 0) AS BIGINT)
+            + CAST(COALESCE(sa.yearly_cents, 0) AS BIGINT) AS mrr_twelfths
+        {_batch_from(rules, only)}
+    """
+
+
+def stored_figures_params(rules: Rules, as_of: dt.date, lo: int, hi: int) -> dict:
+    return {**Bounds.of(rules, as_of).params(), **local_date_params(), "lo": lo, "hi": hi}
 
 
 def _cents(value) -> Decimal:
@@ -311,7 +387,7 @@ def _opt_local(value):
 
 def _local_dates(tz):
     """A fast timestamp -> local date converter for one batch (the zone looked up once)."""
-    utc = str(tz) in ("UTC", "Etc/UTC")
+    utc = _is_utc(tz)
 
     def convert(value):
         if value is None:

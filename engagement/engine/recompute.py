@@ -1,13 +1,16 @@
 """The whole-base recompute (stored results, history) and the rule preview (nothing written).
 
-Figures come from set-based SQL per batch of customer ids (engagement.engine.figures); each
-row is classified by engagement.engine.classification.classify (the one statement of the
-rules), streamed: only one batch is ever held in Python, so memory stays flat whatever the
-customer count.
+A batch of customer ids is classified and stored in SQL, with no row in Python: figures from
+the set-based aggregates (engagement.engine.figures.stored_figures_sql), classified by the
+rules restated as SQL expressions (engagement.engine.classification_sql, held equal to the
+reference, classification.classify, by the property-based tests), staged in a session-private
+table. From the stage, in the same transaction: the summary's counts, the status-history and
+type-change rows (new against stored, set-based), then one upsert of the results. Memory stays
+flat whatever the customer count. Reasons are not stored: the live path words them on read.
 
-Each batch is one transaction: upsert of its results plus its history rows. A crash leaves
-finished batches new and unfinished ones as they were, never a half-written batch. The whole
-run holds engagement.engine.locks.recompute_lock, so two recomputes cannot interleave.
+Each batch is one transaction. A crash leaves finished batches new and unfinished ones as they
+were, never a half-written batch. The whole run holds engagement.engine.locks.recompute_lock,
+so two recomputes cannot interleave.
 
 RFM scores are quintiles (NTILE(5)) across every stored result, set by one UPDATE after a
 full recompute; a partial recompute (customer_ids) keeps the stored ones.
@@ -16,17 +19,16 @@ full recompute; a partial recompute (customer_ids) keeps the stored ones.
 from __future__ import annotations
 
 import datetime as dt
-import operator
 from collections import Counter, defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from customers.models import Customer
 from engagement.engine.classification import classify
-from engagement.engine.figures import batch_figures
+from engagement.engine.classification_sql import classified_sql
+from engagement.engine.figures import batch_figures, stored_figures_params, stored_figures_sql
 from engagement.engine.locks import recompute_lock
 from engagement.engine.rule_sets import current_rules, rule_set_ensure
 from engagement.engine.rules import Rules
@@ -54,7 +56,7 @@ FIGURE_FIELDS = (
     "mrr",
 )
 TYPE_FIELDS = EngagementResult.TYPE_FIELDS
-
+RESULTS = EngagementResult._meta.db_table
 
 _COLUMNS = [
     "customer_id",
@@ -68,66 +70,100 @@ _COLUMNS = [
     "as_of",
     "computed_at",
 ]
-# One statement for both databases (SQLite >= 3.24 and PostgreSQL speak ON CONFLICT); r/f/m
-# scores are left to the RFM pass. Raw, because the ORM's bulk upsert is limited to a few
-# dozen rows per statement on SQLite and builds a model instance per row.
 _NEW_ONLY = ["r_score", "f_score", "m_score"]  # 1 until the RFM pass ranks the customer
-UPSERT_SQL = (
-    f"INSERT INTO {EngagementResult._meta.db_table} ({', '.join(_COLUMNS + _NEW_ONLY)}) "
-    f"VALUES ({', '.join(['%s'] * (len(_COLUMNS) + len(_NEW_ONLY)))}) "
-    "ON CONFLICT (customer_id) DO UPDATE SET "
-    + ", ".join(f"{col} = excluded.{col}" for col in _COLUMNS[1:])
-)
 
-
-_figure_values = operator.attrgetter(*FIGURE_FIELDS)
-# SQLite stores dates and decimals as text: the positions of those figures.
-_TEXT_ON_SQLITE = tuple(
-    i
-    for i, name in enumerate(FIGURE_FIELDS)
-    if isinstance(EngagementResult._meta.get_field(name), models.DateField | models.DecimalField)
-)
-
-
-def _figure_row(figures, text_positions) -> list:
-    """The stored figure columns of one customer, as plain values for the raw upsert."""
-    values = list(_figure_values(figures))
-    for i in text_positions:
-        if values[i] is not None:
-            values[i] = str(values[i])
-    return values
-
-
-# The stored status and type flags of an id range (raw: no model converters per row).
-# PostgreSQL: a batch's results are copied into a session-private staging table, then
-# upserted from it in one statement.
+# A batch's new results are staged in a session-private table (the results' columns), so
+# the history can compare them with the stored ones before the upsert overwrites those.
 STAGE = "engagement_result_stage"
-STAGE_SQL = (
-    f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} AS "
-    f"SELECT {', '.join(_COLUMNS + _NEW_ONLY)} FROM {EngagementResult._meta.db_table} "
-    "WITH NO DATA"
-)
-UPSERT_FROM_STAGE_SQL = (
-    f"INSERT INTO {EngagementResult._meta.db_table} ({', '.join(_COLUMNS + _NEW_ONLY)}) "
-    f"SELECT {', '.join(_COLUMNS + _NEW_ONLY)} FROM {STAGE} "
-    "ON CONFLICT (customer_id) DO UPDATE SET "
-    + ", ".join(f"{col} = excluded.{col}" for col in _COLUMNS[1:])
+
+
+def _stage_sql() -> list[str]:
+    """Make the stage if this session has none, and empty it."""
+    columns = ", ".join(_COLUMNS + _NEW_ONLY)
+    if connection.vendor == "postgresql":
+        return [
+            f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} AS SELECT {columns} FROM {RESULTS} "
+            "WITH NO DATA",
+            f"TRUNCATE {STAGE}",
+        ]
+    return [
+        f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} AS SELECT {columns} FROM {RESULTS} WHERE 0",
+        f"DELETE FROM {STAGE}",
+    ]
+
+
+def stage_insert_sql(rules: Rules, only=None) -> str:
+    """Classify every customer with lo <= id <= hi (and in `only`) into the stage. Binds
+    figures.stored_figures_params, %(rule_set)s, %(as_of)s and %(now)s."""
+    extra = {
+        "rule_set_id": "%(rule_set)s",
+        "as_of": "%(as_of)s",
+        "computed_at": "%(now)s",
+        **{column: "1" for column in _NEW_ONLY},
+    }
+    columns = _COLUMNS + _NEW_ONLY
+    figures = stored_figures_sql(rules, only)
+    return f"INSERT INTO {STAGE} ({', '.join(columns)}) " + classified_sql(
+        rules, figures, columns, extra
+    )
+
+
+# New (n, the stage) against stored (o, none for a first classification).
+_AGAINST_STORED = f"FROM {STAGE} n LEFT JOIN {RESULTS} o ON o.customer_id = n.customer_id"
+_TYPES_DIFFER = " OR ".join(f"o.{column} <> n.{column}" for column in TYPE_FIELDS.values())
+
+
+def _sum(condition: str) -> str:
+    return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+
+# Per (old status, new status): customers, changed ones, and per type: holders, gains, losses.
+COUNTS_SQL = (
+    "SELECT COALESCE(o.status, ''), n.status, COUNT(*), "
+    + _sum(f"o.customer_id IS NULL OR o.status <> n.status OR {_TYPES_DIFFER}")
+    + "".join(
+        f", {_sum(f'n.{c}')}, {_sum(f'n.{c} AND (o.customer_id IS NULL OR NOT o.{c})')}"
+        f", {_sum(f'o.{c} AND NOT n.{c}')}"
+        for c in TYPE_FIELDS.values()
+    )
+    + f" {_AGAINST_STORED} GROUP BY COALESCE(o.status, ''), n.status"
 )
 CHANGE_COLUMNS = {
     "history": ("customer_id", "from_status", "to_status", "as_of", "changed_at", "rule_set_id"),
     "types": ("customer_id", "customer_type", "gained", "as_of", "changed_at", "rule_set_id"),
 }
-OLD_RESULTS_SQL = (
-    f"SELECT customer_id, status, {', '.join(TYPE_FIELDS.values())} "
-    f"FROM {EngagementResult._meta.db_table} WHERE customer_id BETWEEN %s AND %s"
-)
-HISTORY_SQL = (
+HISTORY_FROM_STAGE_SQL = (
     f"INSERT INTO {StatusHistory._meta.db_table} ({', '.join(CHANGE_COLUMNS['history'])}) "
-    "VALUES (%s, %s, %s, %s, %s, %s)"
+    "SELECT n.customer_id, COALESCE(o.status, ''), n.status, n.as_of, n.computed_at, "
+    f"n.rule_set_id {_AGAINST_STORED} "
+    "WHERE o.customer_id IS NULL OR o.status <> n.status ORDER BY n.customer_id"
 )
-TYPE_CHANGE_SQL = (
+
+
+def _type_flag(prefix: str) -> str:
+    """The flag of the type named by t.column1, read from `prefix`'s type columns."""
+    whens = " ".join(f"WHEN '{code}' THEN {prefix}.{c}" for code, c in TYPE_FIELDS.items())
+    return f"CASE t.column1 {whens} END"
+
+
+# A gain per type held now and not before (nothing stored: not before), a loss per type held
+# before and not now; per customer, gains first, in the types' order.
+_NEW_FLAG, _OLD_FLAG = _type_flag("n"), f"COALESCE({_type_flag('o')}, FALSE)"
+TYPE_CHANGES_FROM_STAGE_SQL = (
     f"INSERT INTO {TypeChange._meta.db_table} ({', '.join(CHANGE_COLUMNS['types'])}) "
-    "VALUES (%s, %s, %s, %s, %s, %s)"
+    f"SELECT n.customer_id, t.column1, {_NEW_FLAG}, n.as_of, n.computed_at, n.rule_set_id "
+    f"{_AGAINST_STORED} CROSS JOIN (VALUES "
+    + ", ".join(f"('{code}', {i})" for i, code in enumerate(TYPE_FIELDS))
+    + f") t WHERE {_NEW_FLAG} <> {_OLD_FLAG} "
+    f"ORDER BY n.customer_id, CASE WHEN {_NEW_FLAG} THEN 0 ELSE 1 END, t.column2"
+)
+# One statement for both databases (SQLite >= 3.24 and PostgreSQL speak ON CONFLICT; SQLite
+# needs the WHERE to parse it after a SELECT); r/f/m scores are left to the RFM pass.
+UPSERT_FROM_STAGE_SQL = (
+    f"INSERT INTO {RESULTS} ({', '.join(_COLUMNS + _NEW_ONLY)}) "
+    f"SELECT {', '.join(_COLUMNS + _NEW_ONLY)} FROM {STAGE} WHERE TRUE "
+    "ON CONFLICT (customer_id) DO UPDATE SET "
+    + ", ".join(f"{col} = excluded.{col}" for col in _COLUMNS[1:])
 )
 
 
@@ -209,10 +245,9 @@ def engagement_recompute(
     else:
         total = len(set(customer_ids))
     with recompute_lock(shared=id_range is not None):
-        batches = _with_figures(_ranges(customer_ids, batch_size, id_range), rules, as_of)
-        for lo, hi, wanted, rows in batches:
+        for lo, hi, wanted in _ranges(customer_ids, batch_size, id_range):
             n, c = _recompute_batch(
-                lo, hi, wanted, rows, rule_set, rules, as_of, by_status, by_type, moves, type_moves
+                lo, hi, wanted, rule_set, rules, as_of, by_status, by_type, moves, type_moves
             )
             customers += n
             changed += c
@@ -233,141 +268,44 @@ def engagement_recompute(
     )
 
 
-def _with_figures(ranges, rules: Rules, as_of: dt.date):
-    """(lo, hi, wanted, figures rows) per id range, in order.
-
-    Outside a transaction, a second thread (its own database connection) reads the next
-    range's figures while this one classifies and writes the current range: the aggregate
-    runs in the database, with the GIL released, so the two overlap on two cores. Figures
-    read only interactions, subscriptions and customers, never the results being written,
-    so reading ahead changes nothing. Inside a transaction (a caller's, or a test's) the
-    other connection could not see uncommitted rows: ranges are read one by one.
-    """
-    if not _can_read_ahead():
-        for lo, hi, wanted in ranges:
-            yield lo, hi, wanted, batch_figures(lo, hi, rules, as_of)
-        return
-    zone = timezone.get_current_timezone()
-
-    def read(lo, hi):
-        try:
-            with timezone.override(zone):
-                return batch_figures(lo, hi, rules, as_of)
-        finally:
-            connection.close()  # this thread's own connection
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        ranges = iter(ranges)
-        ahead = next(ranges, None)
-        future = pool.submit(read, *ahead[:2]) if ahead else None
-        while ahead:
-            current, rows = ahead, future.result()
-            ahead = next(ranges, None)
-            if ahead:
-                future = pool.submit(read, *ahead[:2])
-            yield (*current, rows)
-
-
-def _can_read_ahead() -> bool:
-    if connection.in_atomic_block:
-        return False
-    # A private in-memory SQLite database is invisible to another connection.
-    name = str(connection.settings_dict["NAME"])
-    return not (
-        connection.vendor == "sqlite"
-        and connection.is_in_memory_db()
-        and "cache=shared" not in name
-    )
+def _recompute_batch(lo, hi, wanted, rule_set, rules, as_of, by_status, by_type, moves, tmoves):
+    """Classify and store the customers with lo <= id <= hi (and in `wanted`, when given), in
+    one transaction; add to the summary's counters. Returns (customers, changed)."""
+    params = {
+        **stored_figures_params(rules, as_of, lo, hi),
+        "rule_set": rule_set.pk,
+        "now": connection.ops.adapt_datetimefield_value(timezone.now()),
+    }
+    customers = changed = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        for sql in _stage_sql():
+            cursor.execute(sql)
+        cursor.execute(stage_insert_sql(rules, sorted(wanted) if wanted else None), params)
+        cursor.execute(COUNTS_SQL)
+        for old, new, n, c, *per_type in cursor.fetchall():
+            customers += n
+            changed += c
+            by_status[new] += n
+            if old != new:
+                moves[(old, new)] += n
+            for i, code in enumerate(TYPE_FIELDS):
+                held, gained, lost = per_type[3 * i : 3 * i + 3]
+                for counter, key, count in (
+                    (by_type, code, held),
+                    (tmoves, f"+{code}", gained),
+                    (tmoves, f"-{code}", lost),
+                ):
+                    if count:
+                        counter[key] += count
+        cursor.execute(HISTORY_FROM_STAGE_SQL)
+        cursor.execute(TYPE_CHANGES_FROM_STAGE_SQL)
+        _store(cursor)
+    return customers, changed
 
 
-def _recompute_batch(
-    lo, hi, wanted, rows, rule_set, rules, as_of, by_status, by_type, moves, tmoves
-):
-    now = timezone.now()
-    stored_now = connection.ops.adapt_datetimefield_value(now)
-    stored_as_of = connection.ops.adapt_datefield_value(as_of)
-    text_positions = _TEXT_ON_SQLITE if connection.vendor == "sqlite" else ()
-    with transaction.atomic():
-        if wanted is not None:
-            rows = [(pk, f) for pk, f in rows if pk in wanted]
-        with connection.cursor() as cursor:
-            cursor.execute(OLD_RESULTS_SQL, [lo, hi])
-            old = {row[0]: row[1:] for row in cursor.fetchall()}
-        results, history, type_changes = [], [], []
-        changed = 0
-        for pk, figures in rows:
-            c = classify(figures, rules, as_of, explain=False)
-            by_status[c.status] += 1
-            flags = {name: code in c.types for code, name in TYPE_FIELDS.items()}
-            for code in c.types:
-                by_type[code] += 1
-            results.append(
-                (
-                    pk,
-                    c.status,
-                    c.reactivated,
-                    *flags.values(),
-                    c.score,
-                    c.days_since_activity,
-                    *_figure_row(figures, text_positions),
-                    rule_set.pk,
-                    stored_as_of,
-                    stored_now,
-                    1,
-                    1,
-                    1,
-                )
-            )
-            before = old.get(pk)
-            old_status = before[0] if before else ""
-            old_types = (
-                {code for code, held in zip(TYPE_FIELDS, before[1:], strict=True) if held}
-                if before
-                else set()
-            )
-            new_types = set(c.types)
-            if old_status != c.status:
-                moves[(old_status, c.status)] += 1
-                history.append((pk, old_status, c.status, stored_as_of, stored_now, rule_set.pk))
-            for code, gained in [(t, True) for t in new_types - old_types] + [
-                (t, False) for t in old_types - new_types
-            ]:
-                tmoves[("+" if gained else "-") + code] += 1
-                type_changes.append((pk, code, gained, stored_as_of, stored_now, rule_set.pk))
-            if old_status != c.status or old_types != new_types:
-                changed += 1
-        _write(results, history, type_changes)
-    return len(rows), changed
-
-
-def _write(results, history, type_changes):
-    """Store a batch: upsert its results, append its history and type-change rows."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # COPY, not a statement per row: PostgreSQL would otherwise spend most of the
-            # recompute on 5,000 round trips and parameter encodings per batch.
-            raw = cursor.cursor
-            cursor.execute(STAGE_SQL)
-            cursor.execute(f"TRUNCATE {STAGE}")
-            _copy(raw, STAGE, _COLUMNS + _NEW_ONLY, results)
-            cursor.execute(UPSERT_FROM_STAGE_SQL)
-            _copy(raw, StatusHistory._meta.db_table, CHANGE_COLUMNS["history"], history)
-            _copy(raw, TypeChange._meta.db_table, CHANGE_COLUMNS["types"], type_changes)
-            return
-        for sql, values in (
-            (UPSERT_SQL, results),
-            (HISTORY_SQL, history),
-            (TYPE_CHANGE_SQL, type_changes),
-        ):
-            if values:
-                cursor.executemany(sql, values)
-
-
-def _copy(raw_cursor, table: str, columns, rows):
-    if rows:
-        with raw_cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+def _store(cursor) -> None:
+    """The batch's results over the stored ones (last: the history compared them first)."""
+    cursor.execute(UPSERT_FROM_STAGE_SQL)
 
 
 RFM_SQL = """

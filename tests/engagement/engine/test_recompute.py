@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from customers.models import Interaction, Product, Subscription
-from engagement.engine import classification, recompute
+from engagement.engine import recompute
 from engagement.engine.live import engagement_evaluate
 from engagement.engine.locks import RecomputeBusy, recompute_lock
 from engagement.engine.recompute import engagement_preview, engagement_recompute
@@ -175,32 +175,38 @@ def test_results_record_rule_version_as_of_and_rfm():
     assert sorted(r.f_score for r in results.values()) == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
 
 
+def _crash_on_store(monkeypatch, batch: int):
+    """The batch-th batch fails at its last step (the results' upsert), after its history rows."""
+    real, calls = recompute._store, []
+
+    def store(cursor):
+        calls.append(1)
+        if len(calls) == batch:
+            raise RuntimeError("boom")
+        real(cursor)
+
+    monkeypatch.setattr(recompute, "_store", store)
+
+
 def test_a_crash_keeps_the_old_results_and_never_half_a_batch(monkeypatch):
     a, b, c = customer(), customer(), customer()
     for x in (a, b, c):
         event(x, 40)
     engagement_recompute(as_of=D)
     for x in (a, b, c):
-        event(x, 1)
-    b.customer_since = ago(999)
-    b.save()
-    real = classification.classify
-
-    def crash_on_b(figures, rules, as_of, **kw):
-        if figures.customer_since == ago(999):
-            raise RuntimeError("boom")
-        return real(figures, rules, as_of, **kw)
-
-    monkeypatch.setattr(recompute, "classify", crash_on_b)
+        event(x, 1, kind="purchase", amount=Decimal("5"))
+    history, type_changes = StatusHistory.objects.count(), TypeChange.objects.count()
+    _crash_on_store(monkeypatch, batch=1)
     with pytest.raises(RuntimeError):
         engagement_recompute(as_of=D, batch_size=2)
-    # a and b share the first batch: neither is written; c never got its turn.
+    # a and b share the first batch: neither is written, nor their history; c never got its turn.
     assert {x.pk: stored(x).status for x in (a, b, c)} == {
         a.pk: "at_risk",
         b.pk: "at_risk",
         c.pk: "at_risk",
     }
-    assert StatusHistory.objects.filter(to_status="active").count() == 0
+    assert StatusHistory.objects.count() == history
+    assert TypeChange.objects.count() == type_changes
 
 
 def test_a_crash_in_a_later_batch_keeps_earlier_batches(monkeypatch):
@@ -210,19 +216,13 @@ def test_a_crash_in_a_later_batch_keeps_earlier_batches(monkeypatch):
     engagement_recompute(as_of=D)
     for x in (a, b, c):
         event(x, 1)
-    real = recompute.classify
-    calls = []
-
-    def crash_third(figures, rules, as_of, **kw):
-        calls.append(1)
-        if len(calls) == 3:
-            raise RuntimeError("boom")
-        return real(figures, rules, as_of, **kw)
-
-    monkeypatch.setattr(recompute, "classify", crash_third)
+    _crash_on_store(monkeypatch, batch=2)
     with pytest.raises(RuntimeError):
         engagement_recompute(as_of=D, batch_size=2)
     assert [stored(x).status for x in (a, b, c)] == ["active", "active", "at_risk"]
+    assert set(
+        StatusHistory.objects.filter(to_status="active").values_list("customer", flat=True)
+    ) == {a.pk, b.pk}
 
 
 def test_partial_recompute_touches_only_the_given_customers():
