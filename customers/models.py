@@ -247,7 +247,7 @@ class Interaction(models.Model):
 
     MONEY_KINDS = (kinds.PURCHASE, kinds.REFUND)
 
-    # No index of its own: interaction_customer_time (customer, occurred_at) serves every
+    # No index of its own: interaction_customer_figures (customer, occurred_at, ...) serves every
     # lookup by customer, and each index is paid on every insert.
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="interactions", db_index=False
@@ -297,7 +297,7 @@ class Interaction(models.Model):
         indexes = [
             # Every column the engagement figures read, after the customer and the time: the
             # recompute's aggregates and one customer's history read this index only
-            # (customers/migrations/0006_interaction_figures_index.py).
+            # (customers/migrations/0007_interaction_figures_index.py).
             models.Index(
                 fields=["customer", "occurred_at", "kind", "direction", "amount"],
                 name="interaction_customer_figures",

@@ -12,7 +12,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("customers", "0005_changed_customer")]
+    dependencies = [("customers", "0006_interaction_customer_index_covered")]
 
     operations = [
         migrations.RemoveIndex(model_name="interaction", name="interaction_customer_time"),
