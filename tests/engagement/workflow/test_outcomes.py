@@ -243,10 +243,12 @@ def _simulate(*, customers, control_rate, treatment_rate, seed, purchase_amount=
     made = Customer.objects.bulk_create(Customer(name=f"t{i}") for i in range(customers))
     alerts, moves, purchases = [], [], []
     rule_set = rule_set_ensure()
-    for customer in made:
+    # Drawn by place, not by id: ids differ between databases and runs, and a draw that
+    # follows them would make the seeded trial a different one each time.
+    for place, customer in enumerate(made):
         arm = draw_arm(
-            rule_or_campaign_key=f"rule:{rule.pk}",
-            customer_id=customer.pk,
+            rule_or_campaign_key=f"trial:{seed}",
+            customer_id=place,
             day=F,
             holdout_percent=50,
         )
