@@ -32,6 +32,8 @@ from django.utils import timezone
 
 CHILD = "CRM_BENCH_CHILD"
 SQLITE_PATH = "/tmp/crm_bench.sqlite3"
+# Two checkouts benching on one server: CRM_BENCH_DB names each one's scratch database.
+SCRATCH_DB = os.environ.get("CRM_BENCH_DB", "crm_bench")
 KINDS = [
     ("login", "inbound"),
     ("feature_use", "inbound"),
@@ -99,10 +101,10 @@ class Command(BaseCommand):
                 Path(SQLITE_PATH + suffix).unlink(missing_ok=True)
             return f"sqlite:///{SQLITE_PATH}"
         with connection.cursor() as cursor:
-            cursor.execute("DROP DATABASE IF EXISTS crm_bench")
-            cursor.execute("CREATE DATABASE crm_bench")
+            cursor.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
+            cursor.execute(f"CREATE DATABASE {SCRATCH_DB}")
         url = urlsplit(os.environ["DATABASE_URL"])
-        return urlunsplit(url._replace(path="/crm_bench"))
+        return urlunsplit(url._replace(path=f"/{SCRATCH_DB}"))
 
     # --- in the child, on the scratch database -------------------------------------------
 
