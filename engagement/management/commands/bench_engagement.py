@@ -35,6 +35,8 @@ from django.utils import timezone
 
 CHILD = "CRM_BENCH_CHILD"
 SQLITE_PATH = "/tmp/crm_bench.sqlite3"
+# The scratch database when --scratch is not given (CRM_BENCH_DB, else crm_bench).
+SCRATCH_DB = os.environ.get("CRM_BENCH_DB", "crm_bench")
 KINDS = [
     ("login", "inbound"),
     ("feature_use", "inbound"),
@@ -120,11 +122,11 @@ class Command(BaseCommand):
             for suffix in ("", "-wal", "-shm"):
                 Path(path + suffix).unlink(missing_ok=True)
             return f"sqlite:///{path}"
-        name = scratch or "crm_bench"
+        name = scratch or SCRATCH_DB
         if not name.replace("_", "").isalnum():
             raise CommandError("--scratch: a PostgreSQL database name is letters, digits and _.")
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS {name}")
+            cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             cursor.execute(f"CREATE DATABASE {name}")
         url = urlsplit(os.environ["DATABASE_URL"])
         return urlunsplit(url._replace(path=f"/{name}"))
