@@ -25,6 +25,8 @@ for another zone).
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import zoneinfo
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -324,17 +326,87 @@ def _is_utc(tz) -> bool:
 
 def local_date_sql(expr: str) -> str:
     """SQL: the local date, in the current time zone, of the timestamp `expr` (NULL stays
-    NULL); binds %(tz)s and %(db_tz)s (local_date_params)."""
+    NULL); binds %(tz)s (local_date_params)."""
     if connection.vendor == "postgresql":
         return f"CAST(({expr}) AT TIME ZONE %(tz)s AS date)"
     if _is_utc(timezone.get_current_timezone()):
         return f"substr({expr}, 1, 10)"  # SQLite's UTC text: the date is its first ten characters
-    # Django's own SQLite function (what TruncDate uses): zoneinfo, so DST is right.
-    return f"django_datetime_cast_date({expr}, %(tz)s, %(db_tz)s)"
+    _ensure_local_date_function()
+    return f"{LOCAL_DATE_FUNCTION}({expr}, %(tz)s)"
 
 
 def local_date_params() -> dict:
-    return {"tz": str(timezone.get_current_timezone()), "db_tz": connection.timezone_name}
+    return {"tz": str(timezone.get_current_timezone())}
+
+
+# SQLite has no time zones: a Python function converts there, registered on the connection.
+LOCAL_DATE_FUNCTION = "engagement_local_date"
+
+
+def _ensure_local_date_function() -> None:
+    connection.ensure_connection()
+    raw = connection.connection
+    if getattr(connection, "_engagement_local_date_on", None) is not raw:
+        raw.create_function(LOCAL_DATE_FUNCTION, 2, _sqlite_local_date, deterministic=True)
+        connection._engagement_local_date_on = raw  # this raw connection has it
+
+
+def _sqlite_local_date(value, tzname):
+    return None if value is None else _converter(tzname)(value)
+
+
+@functools.lru_cache(maxsize=8)
+def _converter(tzname: str) -> _UtcTextToLocalDate:
+    return _UtcTextToLocalDate(zoneinfo.ZoneInfo(tzname))
+
+
+class _UtcTextToLocalDate:
+    """SQLite's UTC timestamp text ("YYYY-MM-DD HH:MM:SS[.ffffff]") -> local date text, exact
+    (zoneinfo) and cheap: worked out once per UTC hour of the timestamps (the local date of
+    the hour, and the "MM:SS" where local midnight falls inside it, if it does); a timestamp
+    costs a lookup and a comparison, or the full conversion in an hour the offset changes."""
+
+    MAX_HOURS = 200_000  # about 23 years of distinct hours; then the cache starts over
+
+    def __init__(self, tz):
+        self.tz = tz
+        # UTC hour -> (local date, "MM:SS" of local midnight or None, local date from it),
+        # or None when the offset changes within the hour.
+        self.hours: dict[str, tuple | None] = {}
+
+    def exact(self, value: str) -> str:
+        moment = dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+        return moment.astimezone(self.tz).date().isoformat()
+
+    def hour(self, hour: str) -> tuple | None:
+        start = dt.datetime.fromisoformat(hour + ":00").replace(tzinfo=dt.UTC)
+        end = start + dt.timedelta(minutes=59, seconds=59)
+        first, last = start.astimezone(self.tz), end.astimezone(self.tz)
+        if first.utcoffset() != last.utcoffset():
+            return None
+        if first.date() == last.date():
+            return first.date().isoformat(), None, None
+        midnight = dt.datetime.combine(last.date(), dt.time.min) - first.utcoffset()
+        boundary = f"{midnight.minute:02d}:{midnight.second:02d}"
+        return first.date().isoformat(), boundary, last.date().isoformat()
+
+    def __call__(self, value: str) -> str:
+        key = value[:13]
+        try:
+            entry = self.hours[key]
+        except KeyError:
+            if len(self.hours) > self.MAX_HOURS:
+                self.hours.clear()
+            try:
+                entry = self.hours[key] = self.hour(key)
+            except ValueError:
+                return self.exact(value)
+        if entry is None or len(value) < 19:
+            return self.exact(value)
+        before, boundary, after = entry
+        if boundary is None or value[14:19] < boundary:
+            return before
+        return after
 
 
 def days_between_sql(later: str, earlier: str) -> str:
