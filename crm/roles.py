@@ -22,6 +22,8 @@ _ENGAGEMENT_MODELS = (
     "alert",
     "actionplan",
     "actionstep",
+    "predictionfit",
+    "customerprediction",
 )
 
 
