@@ -31,10 +31,13 @@ RETRY = {
 @shared_task(name="engagement.tasks.refresh_customers")
 def refresh_customers(customer_ids: list[int]) -> dict:
     """Recompute the stored result of these customers (a write elsewhere changed them)."""
+    from engagement.engine.prediction_service import predictions_refresh
     from engagement.engine.recompute import engagement_recompute
     from engagement.workflow.alerts import alerts_evaluate
 
     summary = _summary(engagement_recompute(customer_ids=list(customer_ids)))
+    # Predicted with the model in use (no refit), before the alerts that read predictions.
+    summary["predictions"] = predictions_refresh(customer_ids=list(customer_ids))
     # Alerts in the same task, so a redelivered task redoes both.
     summary["alerts"] = alerts_evaluate(customer_ids=list(customer_ids))["alerts"]
     return summary
@@ -42,13 +45,16 @@ def refresh_customers(customer_ids: list[int]) -> dict:
 
 @shared_task(bind=True, name="engagement.tasks.recompute_all")
 def recompute_all(self, as_of: str | None = None) -> dict:
-    """Recompute every customer (the nightly schedule, and after a rule change), evaluate
-    the alert rules, then queue the dashboard rollups' rebuild on the fresh results."""
+    """Recompute every customer (the nightly schedule, and after a rule change), fit the
+    prediction models as of the same day, evaluate the alert rules, then queue the dashboard
+    rollups' rebuild on the fresh results."""
+    from engagement.engine.prediction_service import predictions_fit
     from engagement.engine.recompute import engagement_recompute
     from engagement.workflow.alerts import alerts_evaluate
 
     day = dt.date.fromisoformat(as_of) if as_of else None
     summary = _summary(engagement_recompute(as_of=day))
+    summary["predictions"] = str(predictions_fit(as_of=dt.date.fromisoformat(summary["as_of"])))
     summary["alerts"] = alerts_evaluate()["alerts"]
     # A task of its own: a retried rollup rebuild does not redo the recompute. Built as of
     # today whatever day was recomputed: the dashboard reads rollups only when they are of
@@ -57,6 +63,15 @@ def recompute_all(self, as_of: str | None = None) -> dict:
     # operator's choice, a test's worker) is followed there.
     refresh_metric_rollups.apply_async(queue=_queue_of(self.request))
     return summary
+
+
+@shared_task(name="engagement.tasks.fit_predictions")
+def fit_predictions(as_of: str | None = None) -> dict:
+    """Fit the prediction models as of a day and predict every customer (the API's fit)."""
+    from engagement.engine.prediction_service import predictions_fit
+
+    fit = predictions_fit(as_of=dt.date.fromisoformat(as_of) if as_of else None)
+    return {"fit": fit.pk, "as_of": fit.as_of.isoformat(), "converged": fit.converged}
 
 
 # --- analytics ----------------------------------------------------------------------------

@@ -81,9 +81,7 @@ class CustomerPrediction(models.Model):
     expected_purchases_90 = models.FloatField(null=True, blank=True)
     expected_purchases_365 = models.FloatField(null=True, blank=True)
     expected_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
-    predicted_clv_365 = models.DecimalField(
-        max_digits=14, decimal_places=2, null=True, blank=True
-    )
+    predicted_clv_365 = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     historical_clv = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     reason = models.TextField(blank=True)
 

@@ -1,6 +1,7 @@
 """The demo brought to life: customers loaded (customers.demo), then engagement recomputed
-over the last year, the alert rules evaluated (alerts, action plans) and the dashboard
-rollups built. The `seed_demo` command parses its arguments and calls `demo_load`.
+over the last year, the purchase models fitted (predictions), the alert rules evaluated
+(alerts, action plans) and the dashboard rollups built. The `seed_demo` command parses its
+arguments and calls `demo_load`.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ from django.utils import timezone
 from customers.demo import SeedResult, demo_seed
 from customers.demo.archetypes import LOOKBACK_DAYS
 from engagement.analytics.rollups import metrics_refresh
+from engagement.engine.prediction_service import predictions_fit
 from engagement.engine.recompute import RecomputeSummary, engagement_recompute
 from engagement.models.metrics import MetricRefresh
+from engagement.models.predictions import PredictionFit
 from engagement.models.results import EngagementResult
 from engagement.models.workflow import ActionPlan, Alert, AlertRule
 
 from .alerts import alerts_evaluate
+from .playbooks import alert_rule_save
 
 # The rollups take about 100 s per million interactions on SQLite: past this base size they
 # are left to `refresh_metrics` (the dashboard computes live until then).
@@ -36,6 +40,7 @@ class DemoReport:
     engagement: RecomputeSummary
     alerts: int
     refresh: MetricRefresh | None  # None: more than ROLLUP_LIMIT customers
+    predictions: PredictionFit | None = None
 
 
 def demo_load(
@@ -69,6 +74,10 @@ def demo_load(
         f"{loaded.interactions:,} interactions in {loaded.seconds:.1f}s."
     )
     moves_from, summary = _recompute_history(loaded, progress)
+    note("fitting the purchase models")
+    fit = predictions_fit()
+    say(f"Predictions: {fit} ({fit.seconds:.1f}s).")
+    _switch_on_value_at_risk()
     note("evaluating the alert rules")
     fired = _evaluate_alerts(moves_from)
     say(
@@ -79,7 +88,16 @@ def demo_load(
     if summary.customers <= ROLLUP_LIMIT:
         note("building the dashboard rollups")
         refresh = metrics_refresh()
-    return DemoReport(loaded=loaded, engagement=summary, alerts=fired, refresh=refresh)
+    return DemoReport(
+        loaded=loaded, engagement=summary, alerts=fired, refresh=refresh, predictions=fit
+    )
+
+
+def _switch_on_value_at_risk():
+    """The shipped value_at_risk rules are inactive (docs/definitions.md, "Choices"); the demo
+    shows them at work."""
+    for rule in AlertRule.objects.filter(trigger=AlertRule.Trigger.VALUE_AT_RISK, is_active=False):
+        alert_rule_save(rule=rule, is_active=True)
 
 
 def _recompute_history(loaded: SeedResult, progress: Progress | None):

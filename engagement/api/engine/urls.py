@@ -1,4 +1,5 @@
-"""/api/customers/{id}/engagement/, engagement/rules/, engagement/recompute/, segments/."""
+"""/api/customers/{id}/engagement/, engagement/rules/, engagement/recompute/, segments/,
+predictions/model/, predictions/fit/, customers/{id}/prediction/."""
 
 from django.urls import path
 
@@ -13,4 +14,11 @@ urlpatterns = [
     path("engagement/rules/", views.RulesView.as_view(), name="engagement-rules"),
     path("engagement/recompute/", views.RecomputeView.as_view(), name="engagement-recompute"),
     path("segments/", views.SegmentsView.as_view(), name="segments"),
+    path("predictions/model/", views.PredictionModelView.as_view(), name="prediction-model"),
+    path("predictions/fit/", views.PredictionFitView.as_view(), name="prediction-fit"),
+    path(
+        "customers/<int:pk>/prediction/",
+        views.CustomerPredictionView.as_view(),
+        name="customer-prediction",
+    ),
 ]
