@@ -216,7 +216,8 @@ def _store(fit, as_of, ids, summary: Summary, net, batch_size) -> tuple[float, f
             why = [empty_reason] * len(part)
         t1 = time.perf_counter()
         net_at = _positions(net_ids, batch)
-        historical = np.where(net_at >= 0, net_cents[np.maximum(net_at, 0)], 0) / 100
+        historical = np.zeros(batch.size)
+        historical[net_at >= 0] = net_cents[net_at[net_at >= 0]] / 100
         columns = [
             _spread(has, part.frequency),
             _spread(has, np.rint(part.recency).astype(np.int64)),

@@ -284,3 +284,14 @@ def test_the_command_refuses_a_bad_date():
 
     with pytest.raises(CommandError, match="--as-of"):
         call_command("fit_predictions", "--as-of", "2025-13-01")
+
+
+def test_a_base_without_any_purchase_fits_nothing_and_says_so():
+    customers = CustomerFactory.create_batch(3)
+    fit = predictions_fit(as_of=D)
+    assert not fit.fitted
+    assert fit.message == "not fitted: 0 customers with a purchase, at least 100 needed"
+    rows = CustomerPrediction.objects.order_by("customer_id")
+    assert [r.customer_id for r in rows] == [c.pk for c in customers]
+    assert {r.reason for r in rows} == {NO_PURCHASE_REASON}
+    assert {r.historical_clv for r in rows} == {Decimal("0.00")}
