@@ -20,7 +20,7 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 
 run: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo --if-empty
+	$(BIN)/python manage.py seed_demo --if-empty --host $(HOST)
 	$(BIN)/python manage.py runserver $(HOST)
 
 # Tests needing a real broker and worker (celery_worker) run in .ci/run's worker step.
@@ -35,12 +35,17 @@ test-fast: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 
-# With CELERY_BROKER_URL set (e.g. redis://127.0.0.1:6379/0): a worker and the beat scheduler.
+# With CELERY_BROKER_URL set (e.g. redis://127.0.0.1:6379/0): a worker and the beat scheduler,
+# on the development settings like manage.py (plain `celery -A crm` defaults to production).
+DEV_SETTINGS ?= crm.settings.local
+
 worker: install
-	$(BIN)/celery -A crm worker --loglevel=info --concurrency=2
+	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-$(DEV_SETTINGS)} \
+	  $(BIN)/celery -A crm worker --loglevel=info --concurrency=2
 
 beat: install
-	$(BIN)/celery -A crm beat --loglevel=info
+	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-$(DEV_SETTINGS)} \
+	  $(BIN)/celery -A crm beat --loglevel=info
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles

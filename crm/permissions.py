@@ -1,5 +1,5 @@
 """May this user do X to this object? The permission matrix, stated once (see
-docs/definitions.md, "Roles and permissions").
+README.md, "Roles").
 
 The admin (has_*_permission) and the API (permission classes) both ask these functions.
 Superusers count as crm_admin.
@@ -68,6 +68,11 @@ def can_archive_customer(user) -> bool:
     return is_admin(user)
 
 
+def can_delete_records(user) -> bool:
+    """Hard-delete a contact, subscription or interaction (the history keeps a copy)."""
+    return is_admin(user)
+
+
 def can_manage_configuration(user) -> bool:
     """Engagement rules, playbooks, alert rules, recompute: crm_admin only (others read)."""
     return is_admin(user)
@@ -117,6 +122,31 @@ def visible_workflow(user, queryset: QuerySet, customer_field: str = "customer")
     return queryset.none()
 
 
+
+
+def can_create_segment(user) -> bool:
+    """Every role saves its own segments."""
+    return can_read(user)
+
+
+def can_edit_segment(user, segment=None) -> bool:
+    """Change or delete a saved segment: its owner, or crm_admin. Without one: any own."""
+    if is_admin(user):
+        return True
+    return can_create_segment(user) and (segment is None or segment.owner_id == user.pk)
+
+
+def visible_segments(user, segments: QuerySet) -> QuerySet:
+    """The segments a user reads: crm_admin all, others their own and the shared ones."""
+    if is_admin(user):
+        return segments
+    if can_read(user):
+        return segments.filter(Q(owner=user) | Q(is_shared=True))
+    return segments.none()
+
+
+def can_start_campaign(user) -> bool:
+    return is_admin(user) or is_customer_success(user)
 
 
 def can_import(user) -> bool:

@@ -1,5 +1,5 @@
 """The three roles as Django groups, with the model permissions each holds (see
-docs/definitions.md, "Roles and permissions").
+README.md, "Roles").
 
 Model permissions decide what the admin shows at all; object rules (a rep edits only the
 customers they own) live in crm.permissions, which the admin and the API both ask.
@@ -25,14 +25,21 @@ _ENGAGEMENT_MODELS = (
     "predictionfit",
     "customerprediction",
 )
+# Segments: every role creates its own (crm.permissions decides whose it may change);
+# campaigns: every role reads them, customer success and crm_admin start them.
+_SEGMENT_MODELS = ("savedsegment",)
+_CAMPAIGN_MODELS = ("campaign", "campaignmember")
 
 
 def _perms(app, actions, models):
     return {(app, f"{action}_{model}") for action in actions for model in models}
 
 
-_VIEW_ALL = _perms("customers", ["view"], _CUSTOMER_MODELS) | _perms(
-    "engagement", ["view"], _ENGAGEMENT_MODELS
+_VIEW_ALL = (
+    _perms("customers", ["view"], _CUSTOMER_MODELS)
+    | _perms("engagement", ["view"], _ENGAGEMENT_MODELS + _CAMPAIGN_MODELS)
+    # Own segments: crm.permissions narrows change/delete to the owner.
+    | _perms("engagement", ["view", "add", "change", "delete"], _SEGMENT_MODELS)
 )
 
 GROUP_PERMISSIONS = {
@@ -41,9 +48,14 @@ GROUP_PERMISSIONS = {
     | _perms("engagement", ["change"], ["actionstep"]),
     CUSTOMER_SUCCESS: _VIEW_ALL
     | _perms("customers", ["add", "change"], ["interaction"])
-    | _perms("engagement", ["add", "change", "delete"], ["alert", "actionplan", "actionstep"]),
+    | _perms("engagement", ["add", "change", "delete"], ["alert", "actionplan", "actionstep"])
+    | _perms("engagement", ["add"], ["campaign"]),
     CRM_ADMIN: _perms("customers", ["view", "add", "change", "delete"], _CUSTOMER_MODELS)
-    | _perms("engagement", ["view", "add", "change", "delete"], _ENGAGEMENT_MODELS)
+    | _perms(
+        "engagement",
+        ["view", "add", "change", "delete"],
+        _ENGAGEMENT_MODELS + _SEGMENT_MODELS + _CAMPAIGN_MODELS,
+    )
     | _perms("auth", ["view", "add", "change", "delete"], ["user", "group"])
     | _perms(
         "django_celery_beat",

@@ -1,3 +1,6 @@
+"""The WSGI application gunicorn serves. Production settings unless DJANGO_SETTINGS_MODULE
+says otherwise (the same rule as crm/celery.py, which `import crm` runs first)."""
+
 import os
 
 from django.core.wsgi import get_wsgi_application

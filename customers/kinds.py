@@ -1,5 +1,5 @@
 """The interaction kinds: categories and what counts as customer activity (see
-docs/definitions.md, "Interaction kinds").
+docs/definitions.md, "Customer activity").
 
 This module is the single statement of that table. Python code asks the functions;
 querysets and set-based SQL use the Q objects and SQL fragments built from the same sets.

@@ -8,6 +8,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from . import kinds
+from .search import SearchTextField
 
 
 def local_today():
@@ -45,8 +46,12 @@ class Customer(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     archived_at = models.DateTimeField(null=True, blank=True)
+    # What the search box matches, folded (customers.search): the customer's own fields,
+    # kept by every save and bulk insert, and its contacts', kept by the contact writes.
+    search_text = SearchTextField(sources=("name", "email", "external_id"))
+    contact_search_text = models.TextField(editable=False, blank=True, default="", db_default="")
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["search_text", "contact_search_text"])
     objects = CustomerQuerySet.as_manager()
 
     class Meta:
@@ -64,8 +69,15 @@ class Customer(models.Model):
             models.Index(fields=["kind"], name="customer_kind"),
             models.Index(fields=["country"], name="customer_country"),
             models.Index(fields=["industry"], name="customer_industry"),
-            models.Index(fields=["name"], name="customer_name"),
-            models.Index(fields=["archived_at"], name="customer_archived_at"),
+            # The list's order (name, then id), read in order without a sort.
+            models.Index(fields=["name", "id"], name="customer_name_id"),
+            # Only the few archived ones: "archived_at IS NULL" (almost every row) reads the
+            # list's order instead; a full index on archived_at misleads SQLite's planner.
+            models.Index(
+                fields=["archived_at"],
+                condition=Q(archived_at__isnull=False),
+                name="customer_archived",
+            ),
             models.Index(fields=["customer_since"], name="customer_since"),
         ]
 

@@ -20,6 +20,7 @@ from crm.permissions import is_sales_rep
 
 from . import events, kinds
 from .models import Contact, Customer, Interaction, Product, Subscription
+from .search import contact_search_text_refresh
 
 # Fields a service may set. Timestamps, archive state and ids are managed here only.
 _MANAGED = {"id", "created_at", "updated_at", "archived_at", "created_by"}
@@ -166,19 +167,33 @@ def customer_restore(*, customer: Customer, user=None) -> Customer:
 # Contacts ----------------------------------------------------------------------------------
 
 
+# A customer is found by its contacts' names and e-mails (customers.search): every contact
+# write refreshes the customers it touched.
+
+
 @transaction.atomic
 def contact_create(*, customer: Customer, user=None, **fields) -> Contact:
     contact = Contact(customer=customer)
     _assign(contact, fields)
     _save(contact, user)
+    contact_search_text_refresh(customer_ids=[contact.customer_id])
     return contact
 
 
 @transaction.atomic
 def contact_update(*, contact: Contact, user=None, **fields) -> Contact:
+    previous_customer_id = contact.customer_id
     _assign(contact, fields)
     _save(contact, user)
+    contact_search_text_refresh(customer_ids=[previous_customer_id, contact.customer_id])
     return contact
+
+
+@transaction.atomic
+def contact_delete(*, contact: Contact) -> None:
+    customer_id = contact.customer_id
+    contact.delete()
+    contact_search_text_refresh(customer_ids=[customer_id])
 
 
 # Products ----------------------------------------------------------------------------------

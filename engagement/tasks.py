@@ -9,8 +9,10 @@ duplicates nothing. Enqueue through `enqueue_*`: ids, never instances, after com
 import datetime as dt
 
 from celery import shared_task
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from crm.celery import delay_logged
 from crm.db import chunks
 
 # Ids per message: a bulk import of 100,000 customers' interactions becomes small tasks a
@@ -30,32 +32,22 @@ RETRY = {
 
 @shared_task(name="engagement.tasks.refresh_customers")
 def refresh_customers(customer_ids: list[int]) -> dict:
-    """Recompute the stored result of these customers (a write elsewhere changed them)."""
-    from engagement.engine.prediction_service import predictions_refresh
-    from engagement.engine.recompute import engagement_recompute
-    from engagement.workflow.alerts import alerts_evaluate
+    """Recompute the stored result of these customers and evaluate the alert rules for them
+    (an admin action asked, or a write elsewhere changed them). One task, so a redelivered
+    task redoes both."""
+    from engagement.workflow.runs import engagement_run
 
-    summary = _summary(engagement_recompute(customer_ids=list(customer_ids)))
-    # Predicted with the model in use (no refit), before the alerts that read predictions.
-    summary["predictions"] = predictions_refresh(customer_ids=list(customer_ids))
-    # Alerts in the same task, so a redelivered task redoes both.
-    summary["alerts"] = alerts_evaluate(customer_ids=list(customer_ids))["alerts"]
-    return summary
+    return _summary(engagement_run(customer_ids=list(customer_ids)))
 
 
 @shared_task(bind=True, name="engagement.tasks.recompute_all")
 def recompute_all(self, as_of: str | None = None) -> dict:
-    """Recompute every customer (the nightly schedule, and after a rule change), fit the
-    prediction models as of the same day, evaluate the alert rules, then queue the dashboard
-    rollups' rebuild on the fresh results."""
-    from engagement.engine.prediction_service import predictions_fit
-    from engagement.engine.recompute import engagement_recompute
-    from engagement.workflow.alerts import alerts_evaluate
+    """Recompute every customer (the nightly schedule, and after a rule change), evaluate
+    the alert rules, then queue the dashboard rollups' rebuild on the fresh results."""
+    from engagement.workflow.runs import engagement_run
 
     day = dt.date.fromisoformat(as_of) if as_of else None
-    summary = _summary(engagement_recompute(as_of=day))
-    summary["predictions"] = str(predictions_fit(as_of=dt.date.fromisoformat(summary["as_of"])))
-    summary["alerts"] = alerts_evaluate()["alerts"]
+    summary = _summary(engagement_run(as_of=day))
     # A task of its own: a retried rollup rebuild does not redo the recompute. Built as of
     # today whatever day was recomputed: the dashboard reads rollups only when they are of
     # today, so rollups of an earlier day would send it back to computing everything live.
@@ -101,14 +93,14 @@ def evaluate_alerts(
     customer_ids: list[int] | None = None,
     triggers: list[str] | None = None,
     since: str | None = None,
+    as_of: str | None = None,
 ) -> dict:
+    """Evaluate the alert rules as of `as_of` (default today). `since` is read from messages
+    queued before rules were evaluated as of a day, and ignored."""
     from engagement.workflow.alerts import alerts_evaluate
 
-    return alerts_evaluate(
-        customer_ids=customer_ids,
-        triggers=triggers,
-        since=dt.datetime.fromisoformat(since) if since else None,
-    )
+    day = dt.date.fromisoformat(as_of) if as_of else None
+    return alerts_evaluate(as_of=day, customer_ids=customer_ids, triggers=triggers)
 
 
 @shared_task(name="engagement.workflow_tasks.recompute_and_evaluate", **RETRY)
@@ -119,14 +111,11 @@ def recompute_and_evaluate(
 
     One task, so a worker lost in the middle is redelivered (acks late) and redoes both.
     """
-    from engagement.engine.recompute import engagement_recompute
-    from engagement.workflow.alerts import alerts_evaluate
+    from engagement.workflow.runs import engagement_run
 
     day = dt.date.fromisoformat(as_of) if as_of else None
     options = {"batch_size": batch_size} if batch_size else {}
-    summary = engagement_recompute(as_of=day, customer_ids=customer_ids, **options)
-    alerts = alerts_evaluate(customer_ids=customer_ids)
-    return {"customers": summary["customers"], "changed": summary["changed"], **alerts}
+    return _summary(engagement_run(as_of=day, customer_ids=customer_ids, **options))
 
 
 @shared_task(name="engagement.workflow_tasks.remind_overdue_steps", **RETRY)
@@ -134,6 +123,17 @@ def remind_overdue_steps() -> int:
     from engagement.workflow.reminders import overdue_steps_remind
 
     return overdue_steps_remind()
+
+
+# A refused campaign (segment deleted, playbook inactive) stays failed: retrying cannot help.
+@shared_task(name="engagement.tasks.run_campaign", dont_autoretry_for=(ValidationError,), **RETRY)
+def run_campaign(campaign_id: int) -> dict:
+    """Draw a campaign's members and start its treatment plans (resumes where a failed run
+    stopped: members already drawn are skipped)."""
+    from engagement.workflow.campaigns import campaign_run
+
+    campaign = campaign_run(campaign_id=campaign_id)
+    return {"campaign": campaign.pk, "state": campaign.state, "members": campaign.members_done}
 
 
 # --- enqueueing ---------------------------------------------------------------------------
@@ -151,7 +151,7 @@ def enqueue_evaluate(customer_ids=None, triggers=None) -> None:
     """Queue an alert evaluation (of every customer when `customer_ids` is None) after commit."""
     kinds = None if triggers is None else [str(t) for t in triggers]
     if customer_ids is None:
-        transaction.on_commit(lambda: evaluate_alerts.delay(None, kinds), robust=True)
+        transaction.on_commit(lambda: delay_logged(evaluate_alerts, None, kinds))
         return
     _enqueue_chunks(evaluate_alerts, customer_ids, kinds)
 
@@ -159,15 +159,21 @@ def enqueue_evaluate(customer_ids=None, triggers=None) -> None:
 def enqueue_recompute_all(as_of: dt.date | None = None) -> None:
     """Queue a full recompute once the current transaction commits."""
     day = as_of.isoformat() if as_of else None
-    transaction.on_commit(lambda: recompute_all.delay(day), robust=True)
+    transaction.on_commit(lambda: delay_logged(recompute_all, day))
+
+
+def enqueue_campaign_run(campaign_id: int) -> None:
+    """Queue run_campaign once the current transaction commits (in-process without a broker)."""
+    transaction.on_commit(lambda: run_campaign.delay(int(campaign_id)), robust=True)
 
 
 def _enqueue_chunks(task, customer_ids, *args) -> int:
     ids = sorted({int(pk) for pk in customer_ids})
     for chunk in chunks(ids, CHUNK):
-        # robust: the write that asked for this has committed and must not look failed; a
-        # task that fails to queue is logged and the nightly recompute catches up.
-        transaction.on_commit(lambda chunk=chunk: task.delay(chunk, *args), robust=True)
+        # The write that asked for this has committed and must not look failed; a task that
+        # cannot be queued is logged at ERROR (crm.celery.delay_logged) and the nightly
+        # recompute catches up.
+        transaction.on_commit(lambda chunk=chunk: delay_logged(task, chunk, *args))
     return len(ids)
 
 

@@ -4,7 +4,7 @@ from crm.roles import CRM_ADMIN, CUSTOMER_SUCCESS, SALES_REP
 from tests.factories import UserFactory
 
 # Fixtures every test folder shares: API clients per role, the Chromium page.
-pytest_plugins = ["tests.fixtures.api", "tests.fixtures.browser"]
+pytest_plugins = ["tests.fixtures.api", "tests.fixtures.browser", "tests.fixtures.outcomes"]
 
 
 def pytest_collection_modifyitems(items):

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from crm.roles import sync_groups
 from customers.models import Contact, Customer, Interaction, Product, Subscription
+from customers.search import contact_search_text_refresh
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -55,6 +56,13 @@ class ContactFactory(factory.django.DjangoModelFactory):
     first_name = "Ada"
     last_name = factory.Sequence(lambda n: f"Lovelace{n}")
     email = factory.Sequence(lambda n: f"contact{n}@example.com")
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        super()._after_postgeneration(instance, create, results)
+        if create:
+            # As the contact services do: a customer is found by its contacts' names.
+            contact_search_text_refresh(customer_ids=[instance.customer_id])
 
 
 class ProductFactory(factory.django.DjangoModelFactory):

@@ -36,32 +36,33 @@ class CustomerPermission(IsCRMUser):
         return permissions.can_edit_customer(request.user, obj)
 
 
-class CustomerRecordPermission(IsCRMUser):
+class _CustomerRecordRule(IsCRMUser):
+    """A record under a customer: written by whoever `rule(user, customer)` lets write there;
+    a DELETE is a hard delete, crm_admin's only."""
+
+    rule = staticmethod(permissions.can_edit_customer)
+
+    def has_permission(self, request, view):
+        if not super().has_permission(request, view):
+            return False
+        if request.method == "DELETE":
+            return permissions.can_delete_records(request.user)
+        return request.method in SAFE_METHODS or self.rule(request.user)
+
+    def has_object_permission(self, request, view, obj):
+        if request.method == "DELETE":
+            return permissions.can_delete_records(request.user)
+        return request.method in SAFE_METHODS or self.rule(request.user, obj.customer)
+
+
+class CustomerRecordPermission(_CustomerRecordRule):
     """Contacts and subscriptions: written by whoever may edit their customer."""
 
-    def has_permission(self, request, view):
-        if not super().has_permission(request, view):
-            return False
-        return request.method in SAFE_METHODS or permissions.can_edit_customer(request.user)
 
-    def has_object_permission(self, request, view, obj):
-        return request.method in SAFE_METHODS or permissions.can_edit_customer(
-            request.user, obj.customer
-        )
-
-
-class InteractionPermission(IsCRMUser):
+class InteractionPermission(_CustomerRecordRule):
     """Interactions: logged by whoever may log on their customer."""
 
-    def has_permission(self, request, view):
-        if not super().has_permission(request, view):
-            return False
-        return request.method in SAFE_METHODS or permissions.can_log_interaction(request.user)
-
-    def has_object_permission(self, request, view, obj):
-        return request.method in SAFE_METHODS or permissions.can_log_interaction(
-            request.user, obj.customer
-        )
+    rule = staticmethod(permissions.can_log_interaction)
 
 
 class ProductPermission(IsCRMUser):

@@ -107,11 +107,20 @@ EMAIL_BACKEND = env(
 )
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="crm@localhost")
 
+
+def _result_backend(broker: str) -> str | None:
+    # Celery 5 has no `amqp` result backend (a worker would refuse to start): on RabbitMQ,
+    # results travel back as messages (`rpc://`); on Redis, the broker's database keeps them.
+    if not broker:
+        return None
+    return "rpc://" if broker.split(":", 1)[0] in ("amqp", "amqps", "pyamqp") else broker
+
+
 # Celery: with no broker, tasks run in-process at once (nothing to install).
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL or None)
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=_result_backend(CELERY_BROKER_URL))
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -55,7 +55,8 @@ class ArchivedFilter(admin.SimpleListFilter):
         value = self.value()
         if value == "yes":
             return queryset.filter(archived_at__isnull=False)
-        if value == "all":
+        if value == "all" or (value is None and request.GET.get("segment")):
+            # A saved segment says itself whether it holds archived customers.
             return queryset
         return queryset.filter(archived_at__isnull=True)
 

@@ -55,6 +55,13 @@ class ContactAdmin(HistoryRevertGuard, CustomerChildAdmin, SimpleHistoryAdmin):
             customer = form.cleaned_data["customer"]
             adopt(obj, services.contact_create(customer=customer, user=request.user, **values))
 
+    def delete_model(self, request, obj):
+        services.contact_delete(contact=obj)
+
+    def delete_queryset(self, request, queryset):
+        for contact in queryset:
+            services.contact_delete(contact=contact)
+
 
 @admin.register(Product)
 class ProductAdmin(BigTableMixin, admin.ModelAdmin):

@@ -1,86 +1,49 @@
 """FilterSets of the customers API: every filter the public contract names, and `archived`."""
 
 import django_filters
-from django import forms
 from django.db.models import F
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter, SearchFilter
 
+from crm import permissions
+from crm.filters import IdFilter
 from customers import selectors
-from customers.models import Contact, Customer, Interaction, Product, Subscription
-from engagement.models.results import CustomerType, EngagementResult, Status
+from customers.models import Contact, Interaction, Product, Subscription
+from engagement.models.segments import SavedSegment
+from engagement.workflow.customer_filters import CustomerListFilter
+from engagement.workflow.segments import segment_apply
 
 
-class IdFilter(django_filters.NumberFilter):
-    """A record's id: a whole number in the database's range (else 400 naming the filter)."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**63 - 1)
-        super().__init__(*args, **kwargs)
+def _visible_segments(request):
+    user = getattr(request, "user", None)
+    return permissions.visible_segments(user, SavedSegment.objects.all())
 
 
-class CustomerFilter(django_filters.FilterSet):
-    type = django_filters.ChoiceFilter(
-        choices=CustomerType.choices,
-        method="filter_type",
-        label="Engagement type held (stored result of the last recompute).",
-    )
-    status = django_filters.ChoiceFilter(
-        field_name="engagement__status",
-        choices=Status.choices,
-        label="Engagement status (stored result of the last recompute).",
-    )
-    owner = IdFilter(field_name="owner_id", label="Owner's user id.")
-    kind = django_filters.ChoiceFilter(choices=Customer.Kind.choices)
-    country = django_filters.CharFilter(label="Country (exact, any case).", lookup_expr="iexact")
-    industry = django_filters.CharFilter(label="Industry (exact, any case).", lookup_expr="iexact")
-    archived = django_filters.BooleanFilter(
-        method="filter_archived",
-        label="true: only archived customers; false (the default): only current ones.",
-    )
-    p_alive_lt = django_filters.NumberFilter(
-        field_name="prediction__p_alive",
-        lookup_expr="lt",
-        min_value=0,
-        max_value=1,
-        label="P(alive) of the stored prediction below this (0 to 1).",
-    )
-    p_alive_gte = django_filters.NumberFilter(
-        field_name="prediction__p_alive",
-        lookup_expr="gte",
-        min_value=0,
-        max_value=1,
-        label="P(alive) of the stored prediction at least this (0 to 1).",
+@extend_schema_field(OpenApiTypes.INT)
+class SegmentIdFilter(django_filters.ModelChoiceFilter):
+    """A saved segment by id, among those the requesting user reads (else 400 naming it)."""
+
+
+class CustomerFilter(CustomerListFilter):
+    """The customer list's filters (engagement.workflow.customer_filters) and `segment`."""
+
+    segment = SegmentIdFilter(
+        queryset=_visible_segments,
+        method="filter_segment",
+        label="A saved segment's id (yours or a shared one): its filters and search apply.",
     )
 
-    class Meta:
-        model = Customer
-        fields = [
-            "type",
-            "status",
-            "owner",
-            "kind",
-            "country",
-            "industry",
-            "archived",
-            "p_alive_lt",
-            "p_alive_gte",
-        ]
+    class Meta(CustomerListFilter.Meta):
+        fields = [*CustomerListFilter.Meta.fields, "segment"]
 
-    def filter_type(self, queryset, name, value):
-        return queryset.filter(**{f"engagement__{EngagementResult.TYPE_FIELDS[value]}": True})
+    def filter_segment(self, queryset, name, value):
+        return segment_apply(queryset, value)
 
-    def filter_archived(self, queryset, name, value):
-        return queryset.archived() if value else queryset.unarchived()
-
-    def filter_queryset(self, queryset):
-        # Archived customers are hidden unless ?archived= says otherwise.
-        if self.form.cleaned_data.get("archived") is None:
-            queryset = queryset.unarchived()
-        return super().filter_queryset(queryset)
+    def hides_archived(self) -> bool:
+        # A segment says itself whether it holds archived customers.
+        return super().hides_archived() and self.form.cleaned_data.get("segment") is None
 
 
 class ContactFilter(django_filters.FilterSet):

@@ -171,6 +171,9 @@ class ContactViewSet(_CustomerRecordViewSet):
     def get_queryset(self):
         return selectors.contact_list()
 
+    def perform_destroy(self, instance):
+        services.contact_delete(contact=instance)
+
 
 @extend_schema_view(
     list=extend_schema(summary="List subscriptions"),

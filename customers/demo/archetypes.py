@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from customers import kinds
+from customers.search import fold
 
 from . import catalog
 
@@ -582,4 +583,7 @@ class DemoGenerator:
 
 
 def _slug(text: str) -> str:
-    return "".join(ch for ch in text.lower().replace(" ", "-") if ch.isalnum() or ch == "-")
+    """An e-mail's ASCII spelling of a name: "Łukasiewicz" -> "lukasiewicz"."""
+    return "".join(
+        ch for ch in fold(text).replace(" ", "-") if ch.isascii() and (ch.isalnum() or ch == "-")
+    )

@@ -49,20 +49,21 @@ COMPANY_NOUNS = [
 ]  # fmt: skip
 COMPANY_TAILS = ["", "", "", "", "Group", "International", "& Co", "Solutions", "Holding"]
 
+# Names in several languages, accents included (the search ignores them: customers.search).
 FIRST_NAMES = [
     "Anna", "Ben", "Clara", "David", "Elena", "Felix", "Greta", "Hugo", "Ines", "Jonas",
     "Katrin", "Lars", "Maria", "Noah", "Olivia", "Paul", "Rosa", "Samuel", "Tara", "Umar",
-    "Vera", "William", "Yara", "Zoe", "Amelie", "Bruno", "Chloe", "Daniel", "Emma", "Finn",
-    "Hannah", "Isabel", "Jakob", "Lea", "Marco", "Nina", "Oscar", "Pia", "Quentin", "Sofia",
-    "Tomas", "Lucia", "Mateo", "Freya", "Aisha", "Kenji", "Priya", "Liam", "Mila", "Erik",
+    "Vera", "William", "Yara", "Zoë", "Amélie", "Bruno", "Chloé", "Daniel", "Emma", "Finn",
+    "Hannah", "Isabel", "João", "Lea", "Marco", "Nina", "Oscar", "Pia", "Quentin", "Sofia",
+    "Tomás", "Lucia", "Mateo", "Freya", "Aisha", "Kenji", "Priya", "Liam", "Mila", "Erik",
 ]  # fmt: skip
 LAST_NAMES = [
     "Schmidt", "Smith", "Martin", "Garcia", "Rossi", "Jansen", "Novak", "Andersson",
-    "Dubois", "Fischer", "Brown", "Lopez", "Bianchi", "de Vries", "Kowalski", "Berg",
-    "Moreau", "Weber", "Taylor", "Fernandez", "Romano", "Bakker", "Nowak", "Lindqvist",
-    "Laurent", "Wagner", "Wilson", "Martinez", "Ricci", "Visser", "Wojcik", "Nilsson",
-    "Bernard", "Becker", "Clarke", "Sanchez", "Greco", "Mulder", "Lewandowski", "Olsen",
-    "Keller", "Hughes", "Navarro", "Costa", "Peeters", "Huber", "Meyer", "Evans",
+    "Dubois", "Fischer", "Brown", "López", "Bianchi", "de Vries", "Kowalski", "Berg",
+    "Moreau", "Weber", "Taylor", "Fernández", "Romano", "Bakker", "Nowak", "Lindqvist",
+    "Laurent", "Wagner", "Wilson", "Martinez", "Ricci", "Visser", "Wójcik", "Nilsson",
+    "Bernard", "Becker", "Clarke", "Sánchez", "Greco", "Müller", "Lewandowski", "Østergaard",
+    "Łukasiewicz", "Hughes", "Navarro", "Costa", "Peeters", "Huber", "Meyer", "Evans",
 ]  # fmt: skip
 MAIL_PROVIDERS = ["mail.example", "post.example", "inbox.example", "web.example"]
 TITLES = [

@@ -31,7 +31,8 @@ from simple_history.utils import (
 
 from crm.db import IN_LIST_MAX, chunks
 from customers import events
-from customers.models import Customer, Interaction, Subscription
+from customers.models import Contact, Customer, Interaction, Subscription
+from customers.search import contact_search_text_refresh, refresh_search_text
 
 from .constraints import check_constraints, holds, referenced_fields
 from .files import normalise_column, read_table
@@ -526,6 +527,8 @@ class _Importer:
                     r.instance.updated_at = self.now
                 names.append("updated_at")
             objs = [r.instance for r in updates]
+            # bulk_update() skips the fields' pre_save(): the search text is refreshed here.
+            names = refresh_search_text(objs, names)
             if self.history is not None:
                 bulk_update_with_history(
                     objs,
@@ -548,6 +551,13 @@ class _Importer:
                 )
             else:
                 self.model._default_manager.bulk_create(creates, batch_size=500)
+        if self.model is Contact:
+            # A customer is found by its contacts' names (customers.search); a contact moved
+            # to another customer leaves the first one too.
+            contact_search_text_refresh(
+                customer_ids=[r.instance.customer_id for r in rows if r.action in (CREATE, UPDATE)]
+                + [r.changes["customer"][0] for r in updates if "customer" in r.changes]
+            )
         for r in rows:
             if r.action not in (CREATE, UPDATE):
                 continue

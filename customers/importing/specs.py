@@ -1,8 +1,8 @@
 """What each importable model takes: its columns, its key and its references.
 
-Columns are the field names of the domain (docs/definitions.md, "Domain"). A column that
-refers to another record holds that record's key (`external_id`, a product's `sku`, a
-user's username).
+Columns are the models' field names (README.md, "Bringing data in from a spreadsheet"). A
+column that refers to another record holds that record's key (`external_id`, a product's
+`sku`, a user's username).
 """
 
 from dataclasses import dataclass, field

@@ -15,6 +15,8 @@ from django.utils import formats, timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from customers.admin.rows import result_list_context
+
 register = template.Library()
 
 
@@ -101,5 +103,17 @@ def bounded_date_hierarchy_tag(parser, token):
         token,
         func=bounded_date_hierarchy,
         template_name="date_hierarchy.html",
+        takes_context=False,
+    )
+
+
+@register.tag(name="fast_result_list")
+def fast_result_list_tag(parser, token):
+    """Django's result_list with the rows rendered by customers.admin.rows (big lists)."""
+    return InclusionAdminNode(
+        parser,
+        token,
+        func=result_list_context,
+        template_name="change_list_results.html",
         takes_context=False,
     )

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -29,9 +30,44 @@ from engagement.models.workflow import (
 from engagement.workflow import alerts as alert_services
 from engagement.workflow import plans as plan_services
 from engagement.workflow import selectors
+from engagement.workflow.outcomes import playbook_outcome, rule_outcome
 from engagement.workflow.playbooks import alert_rule_check
 
+from .display import rate_text, uplift_text, uplift_verdict
+
 # --- Playbooks and alert rules (crm_admin edits; model permissions decide) ------------------
+
+
+def _outcome_panel(row: dict, *, what: str) -> str:
+    """The read-only "Does it work?" panel of a rule's or playbook's page."""
+    window = f"{row['window_days']}-day windows" if row["window_days"] else "their rules' windows"
+    arms = [
+        (
+            label,
+            figures["n"],
+            rate_text(figures["converted"]),
+            rate_text(figures["purchased"]),
+            "\u2013" if figures["revenue"] is None else f"{figures['revenue']:,.2f}",
+        )
+        for label, figures in (("Treatment", row["treatment"]), ("Control", row["control"]))
+    ]
+    return render_to_string(
+        "admin/engagement/workflow/outcome.html",
+        {
+            "verdict": uplift_verdict(row["conversion_uplift"]),
+            "arms": arms,
+            "uplifts": [
+                ("Conversion", uplift_text(row["conversion_uplift"])),
+                ("Purchase", uplift_text(row["purchase_uplift"])),
+                ("Mean revenue", uplift_text(row["revenue_uplift"], money=True)),
+            ],
+            "note": (
+                f"Alerts of {what} whose outcome window has ended, as of today ({window} after "
+                "the day each fired). Treatment: alerts worked as usual; control: held out "
+                "by the rule's holdout. Uplift = treatment minus control."
+            ),
+        },
+    )
 
 
 class PlaybookStepInline(admin.TabularInline):
@@ -47,9 +83,18 @@ class PlaybookAdmin(admin.ModelAdmin):
     list_filter = ["is_active"]
     search_fields = ["name", "objective"]
     inlines = [PlaybookStepInline]
+    readonly_fields = ["outcome"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_steps=Count("steps"))
+
+    def get_fields(self, request, obj=None):
+        fields = [f for f in super().get_fields(request, obj) if f != "outcome"]
+        return [*fields, "outcome"] if obj else fields
+
+    @admin.display(description="Does it work?")
+    def outcome(self, obj):
+        return _outcome_panel(playbook_outcome(playbook=obj), what="the rules of this playbook")
 
     @admin.display(description="steps", ordering="n_steps")
     def step_count(self, obj):
@@ -65,6 +110,8 @@ class AlertRuleForm(forms.ModelForm):
             "severity",
             "playbook",
             "cooldown_days",
+            "holdout_percent",
+            "outcome_window_days",
             "is_active",
             "to_status",
             "from_status",
@@ -89,10 +136,19 @@ class AlertRuleForm(forms.ModelForm):
 @admin.register(AlertRule)
 class AlertRuleAdmin(admin.ModelAdmin):
     form = AlertRuleForm
-    list_display = ["name", "trigger", "severity", "playbook", "cooldown_days", "is_active"]
+    list_display = [
+        "name",
+        "trigger",
+        "severity",
+        "playbook",
+        "cooldown_days",
+        "holdout_percent",
+        "is_active",
+    ]
     list_filter = ["trigger", "severity", "is_active"]
     list_select_related = ["playbook"]
     search_fields = ["name"]
+    readonly_fields = ["outcome"]
     fieldsets = [
         (
             None,
@@ -117,7 +173,27 @@ class AlertRuleAdmin(admin.ModelAdmin):
                 "min revenue.",
             },
         ),
+        (
+            "Holdout and outcome",
+            {
+                "fields": ["holdout_percent", "outcome_window_days"],
+                "description": "A holdout of h % puts each customer the rule fires for into "
+                "a control group with probability h % (0 to 50): the alert is stored held "
+                "out, starts no plan and goes to nobody. Outcomes are read over the window "
+                "after each alert, and compared between the two groups.",
+            },
+        ),
     ]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        return [*fieldsets, ("Does it work?", {"fields": ["outcome"]})]
+
+    @admin.display(description="Outcome")
+    def outcome(self, obj):
+        return _outcome_panel(rule_outcome(rule=obj), what="this rule")
 
 
 # --- Alerts -------------------------------------------------------------------------------
@@ -156,7 +232,7 @@ class WorkflowPermissionMixin:
 @admin.register(Alert)
 class AlertAdmin(WorkflowPermissionMixin, admin.ModelAdmin):
     list_display = ["created_at", "severity", "customer", "rule", "status", "assignee", "plan_link"]
-    list_filter = ["status", "severity", "rule"]
+    list_filter = ["status", "arm", "severity", "rule"]
     list_select_related = ["customer", "rule", "assignee", "action_plan"]
     search_fields = ["customer__name", "message"]
     actions = ["acknowledge", "resolve", "dismiss"]
@@ -166,6 +242,7 @@ class AlertAdmin(WorkflowPermissionMixin, admin.ModelAdmin):
         "severity",
         "message",
         "status",
+        "arm",
         "assignee",
         "fired_on",
         "created_at",
@@ -180,6 +257,11 @@ class AlertAdmin(WorkflowPermissionMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return permissions.visible_workflow(request.user, super().get_queryset(request))
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status == Alert.AlertStatus.HELD_OUT:
+            return self.fields  # the control arm of a holdout: a record, never worked
+        return super().get_readonly_fields(request, obj)
 
     def save_model(self, request, obj, form, change):
         alert_services.alert_update(

@@ -64,7 +64,7 @@ class Classification:
 
 
 def within(as_of: dt.date, day: dt.date | None, days: int) -> bool:
-    """docs/definitions.md's "within N days": 0 <= D - d <= N."""
+    """Within N days (docs/definitions.md, "Time and as of D"): 0 <= D - d <= N."""
     return day is not None and 0 <= (as_of - day).days <= days
 
 

@@ -2,8 +2,8 @@
 
 A subscription is live on a day D when it started on or before D, has not ended on or
 before D, and its status counts: never `paused`, and `trial` only when the rules count
-trials (see docs/definitions.md, "Live subscription" and "MRR"). The figures, the metrics
-and the rollups ask this module in Python, as Q objects or as SQL fragments.
+trials (see docs/definitions.md, "Live subscription" and "MRR and revenue"). The figures,
+the metrics and the rollups ask this module in Python, as Q objects or as SQL fragments.
 """
 
 from __future__ import annotations

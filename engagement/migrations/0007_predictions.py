@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0002_search_trigram_indexes'),
-        ('engagement', '0004_default_playbooks'),
+        ('engagement', '0006_segments_campaigns'),
     ]
 
     operations = [

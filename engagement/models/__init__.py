@@ -2,7 +2,8 @@ from .metrics import ActivityCell, CohortCell, ComparisonCell, MetricRefresh
 from .predictions import CustomerPrediction, PredictionFit
 from .results import CustomerType, EngagementResult, Status, StatusHistory, TypeChange
 from .rules import RuleSet
-from .workflow import ActionPlan, ActionStep, Alert, AlertRule, Playbook, PlaybookStep
+from .segments import Campaign, CampaignMember, SavedSegment
+from .workflow import ActionPlan, ActionStep, Alert, AlertRule, Arm, Playbook, PlaybookStep
 
 __all__ = [
     "ActionPlan",
@@ -10,6 +11,9 @@ __all__ = [
     "ActivityCell",
     "Alert",
     "AlertRule",
+    "Arm",
+    "Campaign",
+    "CampaignMember",
     "CohortCell",
     "ComparisonCell",
     "CustomerPrediction",
@@ -20,6 +24,7 @@ __all__ = [
     "PlaybookStep",
     "PredictionFit",
     "RuleSet",
+    "SavedSegment",
     "Status",
     "StatusHistory",
     "TypeChange",

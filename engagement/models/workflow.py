@@ -14,6 +14,17 @@ class StepKind(models.TextChoices):
     TASK = "task", "Task"
 
 
+class Arm(models.TextChoices):
+    """The arm of a held-out alert or a campaign member (docs/definitions.md, "Outcomes")."""
+
+    TREATMENT = "treatment", "Treatment"
+    CONTROL = "control", "Control"
+
+
+# A rule or campaign holds out at most half of its customers.
+MAX_HOLDOUT_PERCENT = 50
+
+
 class Playbook(models.Model):
     name = models.CharField(max_length=200, unique=True)
     objective = models.TextField(blank=True)
@@ -84,12 +95,34 @@ class AlertRule(models.Model):
         Playbook, null=True, blank=True, on_delete=models.SET_NULL, related_name="alert_rules"
     )
     cooldown_days = models.PositiveIntegerField(default=30)
+    holdout_percent = models.PositiveSmallIntegerField(
+        default=0,
+        validators=[MaxValueValidator(MAX_HOLDOUT_PERCENT)],
+        help_text="Share of the customers it fires for held out as a control group (0 to 50).",
+    )
+    outcome_window_days = models.PositiveIntegerField(
+        default=60,
+        validators=[MinValueValidator(1)],
+        help_text="Days after an alert over which its outcome is read.",
+    )
     is_active = models.BooleanField(default=True)
 
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(holdout_percent__gte=0, holdout_percent__lte=MAX_HOLDOUT_PERCENT),
+                name="alert_rule_holdout_percent_range",
+                violation_error_message="The holdout is a percent from 0 to 50.",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome_window_days__gte=1),
+                name="alert_rule_outcome_window_positive",
+                violation_error_message="The outcome window is at least one day.",
+            ),
+        ]
 
     def __str__(self):
         return self.name
@@ -101,9 +134,14 @@ class Alert(models.Model):
         ACKNOWLEDGED = "acknowledged", "Acknowledged"
         RESOLVED = "resolved", "Resolved"
         DISMISSED = "dismissed", "Dismissed"
+        # The control arm of a rule's holdout: recorded, never worked (see `arm`).
+        HELD_OUT = "held_out", "Held out"
 
     # Still to be worked; at most one per rule and customer (the constraint below).
     OPEN_STATES = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+    # Worked and closed. HELD_OUT is neither open nor closed: drawn into the control arm, it
+    # is never worked nor set by hand, and counts for the cooldown by its day like any alert.
+    CLOSED_STATES = (AlertStatus.RESOLVED, AlertStatus.DISMISSED)
 
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.CASCADE, related_name="alerts"
@@ -112,6 +150,7 @@ class Alert(models.Model):
     severity = models.CharField(max_length=10, choices=AlertRule.Severity.choices)
     message = models.TextField()
     status = models.CharField(max_length=12, choices=AlertStatus.choices, default=AlertStatus.OPEN)
+    arm = models.CharField(max_length=10, choices=Arm.choices, default=Arm.TREATMENT)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -145,6 +184,13 @@ class Alert(models.Model):
                 fields=["rule", "customer"],
                 condition=Q(status__in=["open", "acknowledged"]),  # OPEN_STATES
                 name="alert_one_open_per_rule_customer",
+            ),
+            # Control alerts and held_out go together: the experiment cannot be edited away.
+            models.CheckConstraint(
+                condition=(Q(arm="control") & Q(status="held_out"))
+                | (Q(arm="treatment") & ~Q(status="held_out")),
+                name="alert_held_out_iff_control",
+                violation_error_message="Held-out alerts are the control arm, and only they.",
             ),
         ]
         indexes = [

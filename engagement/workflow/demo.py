@@ -1,7 +1,8 @@
 """The demo brought to life: customers loaded (customers.demo), then engagement recomputed
-over the last year, the purchase models fitted (predictions), the alert rules evaluated
-(alerts, action plans) and the dashboard rollups built. The `seed_demo` command parses its
-arguments and calls `demo_load`.
+over the last year, the purchase models fitted (predictions, by today's full run), the alert
+rules evaluated (alerts, action plans) and the dashboard rollups built. Two held-out alert
+rules get a past around the recompute (demo_outcomes), for "Does it work?". The `seed_demo`
+command parses its arguments and calls `demo_load`.
 """
 
 from __future__ import annotations
@@ -16,15 +17,14 @@ from django.utils import timezone
 from customers.demo import SeedResult, demo_seed
 from customers.demo.archetypes import LOOKBACK_DAYS
 from engagement.analytics.rollups import metrics_refresh
-from engagement.engine.prediction_service import predictions_fit
-from engagement.engine.recompute import RecomputeSummary, engagement_recompute
 from engagement.models.metrics import MetricRefresh
 from engagement.models.predictions import PredictionFit
 from engagement.models.results import EngagementResult
 from engagement.models.workflow import ActionPlan, Alert, AlertRule
 
-from .alerts import alerts_evaluate
+from .demo_outcomes import demo_trials_fire, demo_trials_prepare
 from .playbooks import alert_rule_save
+from .runs import RunSummary, engagement_run
 
 # The rollups take about 100 s per million interactions on SQLite: past this base size they
 # are left to `refresh_metrics` (the dashboard computes live until then).
@@ -37,10 +37,10 @@ Progress = Callable[[str, int, int], None]  # (label, done, total)
 @dataclass
 class DemoReport:
     loaded: SeedResult
-    engagement: RecomputeSummary
+    engagement: RunSummary
     alerts: int
     refresh: MetricRefresh | None  # None: more than ROLLUP_LIMIT customers
-    predictions: PredictionFit | None = None
+    predictions: PredictionFit | None = None  # the fit of today's run
 
 
 def demo_load(
@@ -73,13 +73,21 @@ def demo_load(
         f"{loaded.contacts:,} contacts, {loaded.subscriptions:,} subscriptions and "
         f"{loaded.interactions:,} interactions in {loaded.seconds:.1f}s."
     )
-    moves_from, summary = _recompute_history(loaded, progress)
-    note("fitting the purchase models")
-    fit = predictions_fit()
-    say(f"Predictions: {fit} ({fit.seconds:.1f}s).")
+    today = timezone.localdate()
+    history_days = []
+    if len(loaded.ids) <= ROLLUP_LIMIT:
+        history_days = [_months_before(today, m) for m in range(HISTORY_MONTHS, 0, -1)]
+    demo_trials_prepare(customer_ids=loaded.ids, days=history_days, seed=seed, today=today)
+    _recompute_history(loaded, history_days, progress)
+    trials = demo_trials_fire(customer_ids=loaded.ids, days=history_days, today=today)
+    say(f"{trials:,} alerts of held-out rules fired months ago (their outcomes have matured).")
     _switch_on_value_at_risk()
-    note("evaluating the alert rules")
-    fired = _evaluate_alerts(moves_from)
+    note("recomputing today, fitting the predictions and evaluating the alert rules")
+    summary = engagement_run(as_of=today, progress=_labelled(progress, "engagement today"))
+    fired = summary.alerts
+    fit = PredictionFit.objects.order_by("-fitted_at", "-id").first()
+    if fit is not None:
+        say(f"Predictions {fit} ({fit.seconds:.1f}s).")
     say(
         f"Engagement of {summary.customers:,} customers as of {summary.as_of} "
         f"({summary.seconds:.1f}s); {fired:,} alerts fired."
@@ -96,38 +104,33 @@ def demo_load(
 def _switch_on_value_at_risk():
     """The shipped value_at_risk rules are inactive (docs/definitions.md, "Choices"); the demo
     shows them at work."""
-    for rule in AlertRule.objects.filter(trigger=AlertRule.Trigger.VALUE_AT_RISK, is_active=False):
+    rules = AlertRule.objects.filter(trigger=AlertRule.Trigger.VALUE_AT_RISK, is_active=False)
+    for rule in rules:
         alert_rule_save(rule=rule, is_active=True)
 
 
-def _recompute_history(loaded: SeedResult, progress: Progress | None):
-    """Engagement month by month over the last year (for the customers of then), then as of
-    LOOKBACK_DAYS ago, then today, so that the status history (the dashboard's status over
-    time, churn and reactivation) has a past and the demo opens with the last days' moves."""
+def _recompute_history(loaded: SeedResult, days: list[dt.date], progress: Progress | None):
+    """Engagement on each of `days` (the month starts of the last year; for the customers of
+    then), then as of LOOKBACK_DAYS ago, so that the status history (the dashboard's status
+    over time, churn and reactivation) has a past and the demo opens with the last days' moves.
+
+    The past is loaded, not lived: these runs do not evaluate the alert rules; only today's
+    run does (as of today, on the moves it stores), so the demo opens with this week's alerts.
+    """
     today = timezone.localdate()
-    if len(loaded.ids) <= ROLLUP_LIMIT:
-        for months_ago in range(HISTORY_MONTHS, 0, -1):
-            day = _months_before(today, months_ago)
-            engagement_recompute(
-                as_of=day,
-                customer_ids=loaded.ids_joined_before((today - day).days),
-                progress=_labelled(progress, f"engagement as of {day}"),
-            )
-    engagement_recompute(
+    for day in days:
+        engagement_run(
+            as_of=day,
+            customer_ids=loaded.ids_joined_before((today - day).days),
+            progress=_labelled(progress, f"engagement as of {day}"),
+            evaluate=False,
+        )
+    engagement_run(
         as_of=today - dt.timedelta(days=LOOKBACK_DAYS),
         customer_ids=loaded.ids_joined_before(LOOKBACK_DAYS),
         progress=_labelled(progress, f"engagement {LOOKBACK_DAYS} days ago"),
+        evaluate=False,
     )
-    moves_from = timezone.now()
-    summary = engagement_recompute(progress=_labelled(progress, "engagement today"))
-    return moves_from, summary
-
-
-def _evaluate_alerts(moves_from: dt.datetime) -> int:
-    fired = alerts_evaluate(since=moves_from)["alerts"]
-    # Cancellations are read from the subscriptions' own timestamps (the last day's).
-    fired += alerts_evaluate(triggers=[AlertRule.Trigger.SUBSCRIPTION_CANCELLED])["alerts"]
-    return fired
 
 
 def demo_figures() -> dict:

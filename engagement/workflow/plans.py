@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from crm.roles import CUSTOMER_SUCCESS
 from customers import kinds
@@ -55,16 +56,15 @@ def action_plan_start(
     owner = owner or default_success_user()
     if playbook is not None and not playbook.is_active:
         raise ValidationError({"playbook": "This playbook is not active."})
-    plan = ActionPlan(
+    steps = list(PlaybookStep.objects.filter(playbook=playbook)) if playbook else []
+    plan, plan_steps = _new_plan(
         customer=customer,
         playbook=playbook,
+        steps=steps,
         owner=owner,
-        objective=objective or (playbook.objective if playbook else ""),
+        objective=objective,
         started_on=started_on,
     )
-    steps = list(PlaybookStep.objects.filter(playbook=playbook)) if playbook else []
-    if steps:
-        plan.due_on = started_on + dt.timedelta(days=max(s.offset_days for s in steps))
     plan.full_clean(validate_constraints=False)
     try:
         with transaction.atomic():
@@ -73,25 +73,103 @@ def action_plan_start(
         raise ValidationError(
             {"playbook": "This customer already has an active plan from this playbook."}
         ) from error
-    ActionStep.objects.bulk_create(
-        [
-            ActionStep(
-                plan=plan,
-                position=index,
-                title=step.title,
-                description=step.description,
-                kind=step.kind,
-                due_on=started_on + dt.timedelta(days=step.offset_days),
-                assignee=(
-                    customer.owner or owner
-                    if step.assignee_role == PlaybookStep.AssigneeRole.OWNER
-                    else owner
-                ),
-            )
-            for index, step in enumerate(steps)
-        ]
-    )
+    ActionStep.objects.bulk_create(plan_steps)
     return plan
+
+
+@transaction.atomic
+def action_plans_start_many(
+    *, customers, playbook: Playbook, owner=None, started_on: dt.date | None = None
+) -> dict[int, ActionPlan]:
+    """Start a plan from `playbook` for each customer without an active plan from it.
+
+    Answers the new plans by customer id. A customer who has one already (or gets one
+    meanwhile) is skipped, not refused: what a campaign wants. Set-based: a handful of
+    queries whatever the number of customers (plans, their history and their steps inserted
+    in bulk); if a concurrent start collides, the plans are started one by one instead.
+    Pass customers with `owner` joined (owner-assigned steps read it).
+    """
+    if not playbook.is_active:
+        raise ValidationError({"playbook": "This playbook is not active."})
+    started_on = started_on or timezone.localdate()
+    owner = owner or default_success_user()
+    customers = list(customers)
+    busy = set(
+        ActionPlan.objects.filter(
+            playbook=playbook,
+            status=ActionPlan.PlanStatus.ACTIVE,
+            customer__in=[customer.pk for customer in customers],
+        ).values_list("customer_id", flat=True)
+    )
+    steps = list(PlaybookStep.objects.filter(playbook=playbook))
+    built = {
+        customer.pk: _new_plan(
+            customer=customer,
+            playbook=playbook,
+            steps=steps,
+            owner=owner,
+            objective="",
+            started_on=started_on,
+        )
+        for customer in customers
+        if customer.pk not in busy
+    }
+    if not built:
+        return {}
+    try:
+        with transaction.atomic():
+            bulk_create_with_history([plan for plan, _ in built.values()], ActionPlan)
+    except IntegrityError:
+        return _start_each(customers, playbook, owner, started_on, busy)
+    ActionStep.objects.bulk_create(
+        [step for _, plan_steps in built.values() for step in plan_steps]
+    )
+    return {pk: plan for pk, (plan, _) in built.items()}
+
+
+def _start_each(customers, playbook, owner, started_on, busy) -> dict[int, ActionPlan]:
+    plans = {}
+    for customer in customers:
+        if customer.pk in busy:
+            continue
+        try:
+            plans[customer.pk] = action_plan_start(
+                customer=customer, playbook=playbook, owner=owner, started_on=started_on
+            )
+        except ValidationError:
+            continue  # an active plan from this playbook appeared meanwhile: keep that one
+        busy.add(customer.pk)
+    return plans
+
+
+def _new_plan(*, customer, playbook, steps, owner, objective, started_on):
+    """An unsaved plan and its steps: the playbook's steps, due started_on + offset_days."""
+    plan = ActionPlan(
+        customer=customer,
+        playbook=playbook,
+        owner=owner,
+        objective=objective or (playbook.objective if playbook else ""),
+        started_on=started_on,
+    )
+    if steps:
+        plan.due_on = started_on + dt.timedelta(days=max(s.offset_days for s in steps))
+    plan_steps = [
+        ActionStep(
+            plan=plan,
+            position=index,
+            title=step.title,
+            description=step.description,
+            kind=step.kind,
+            due_on=started_on + dt.timedelta(days=step.offset_days),
+            assignee=(
+                customer.owner or owner
+                if step.assignee_role == PlaybookStep.AssigneeRole.OWNER
+                else owner
+            ),
+        )
+        for index, step in enumerate(steps)
+    ]
+    return plan, plan_steps
 
 
 def progress_percent(closed: int, total: int) -> int:

@@ -44,3 +44,48 @@ def test_production_settings_pass_check_deploy_with_no_warnings():
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
+
+def _python(code: str, **env) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+_SETTINGS_OF = "import django; django.setup(); from django.conf import settings; print({})"
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "import crm.wsgi",  # gunicorn crm.wsgi
+        "from crm.celery import app; app.loader.import_default_modules()",  # celery -A crm
+    ],
+)
+def test_gunicorn_and_celery_default_to_production_settings(entry):
+    # Without a secret the production settings refuse to load: proof they were chosen.
+    refused = _python(entry)
+    assert refused.returncode != 0
+    assert "DJANGO_SECRET_KEY" in refused.stderr
+
+    chosen = _python(
+        f"{entry}; " + _SETTINGS_OF.format("settings.SETTINGS_MODULE, settings.DEBUG"),
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(60),
+        DJANGO_ALLOWED_HOSTS="crm.example.com",
+    )
+    assert chosen.returncode == 0, chosen.stderr
+    assert chosen.stdout.split() == ["crm.settings.production", "False"]
+
+
+def test_an_exported_settings_module_wins_over_the_default():
+    chosen = _python(
+        "import crm.wsgi; " + _SETTINGS_OF.format("settings.SETTINGS_MODULE"),
+        DJANGO_SETTINGS_MODULE="crm.settings.local",
+    )
+    assert chosen.returncode == 0, chosen.stderr
+    assert chosen.stdout.strip() == "crm.settings.local"

@@ -333,6 +333,17 @@ def test_my_accounts_filter(client, rep, other_rep):
     assert listed_names(client.get(CHANGELIST)) == ["Mine", "Theirs"]
 
 
+def test_search_ignores_case_and_accents_in_names_and_contacts(client, rep):
+    CustomerFactory(name="Żabka Polska")
+    lisbon = CustomerFactory(name="Lisbon Foods")
+    ContactFactory(customer=lisbon, first_name="João", last_name="Conceição")
+    CustomerFactory(name="Müller GmbH")
+    client.force_login(rep)
+    assert listed_names(client.get(CHANGELIST, {"q": "zabka"})) == ["Żabka Polska"]
+    assert listed_names(client.get(CHANGELIST, {"q": "JOAO conceicao"})) == ["Lisbon Foods"]
+    assert listed_names(client.get(CHANGELIST, {"q": "MULLER"})) == ["Müller GmbH"]
+
+
 def test_search_by_contact_name_lists_each_customer_once(client, rep):
     acme = CustomerFactory(name="Acme")
     CustomerFactory(name="Other")
@@ -389,7 +400,17 @@ def _customers_with_everything(count, owner):
         ContactFactory(customer=customer)
 
 
-@pytest.mark.parametrize("params", [{}, {"q": "Lovelace"}, {"owner": "me", "status": "active"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"q": "Lovelace"},  # every customer's contact
+        {"q": "lovelace customer"},  # a word of the contact, a word of the customer
+        {"owner": "me", "status": "active"},
+        {"type": "loyal", "country": "DE"},
+        {"o": "-8"},
+    ],
+)
 def test_changelist_query_count_does_not_grow_with_rows(
     client, rep, django_assert_max_num_queries, params
 ):
@@ -397,11 +418,29 @@ def test_changelist_query_count_does_not_grow_with_rows(
     _customers_with_everything(5, rep)
     small, response = _changelist_queries(client, **params)
     assert len(response.context["cl"].result_list) == 5
-    _customers_with_everything(115, rep)
+    _customers_with_everything(215, rep)
     with django_assert_max_num_queries(15):
         large, response = _changelist_queries(client, **params)
     assert len(response.context["cl"].result_list) == 100
-    assert large == small
+    with django_assert_max_num_queries(15):
+        deep, response = _changelist_queries(client, **params, p="3")
+    assert len(response.context["cl"].result_list) == 20
+    assert large == small == deep
+
+
+@pytest.mark.parametrize("params", [{}, {"q": "Lovelace"}, {"status": "active"}])
+def test_changelist_query_count_is_the_same_for_any_page_size(client, rep, monkeypatch, params):
+    from customers.admin.customer import CustomerAdmin
+
+    client.force_login(rep)
+    _customers_with_everything(60, rep)
+    counts = set()
+    for per_page in (10, 25, 100):
+        monkeypatch.setattr(CustomerAdmin, "list_per_page", per_page)
+        queries, response = _changelist_queries(client, **params)
+        assert len(response.context["cl"].result_list) == min(per_page, 60)
+        counts.add(queries)
+    assert len(counts) == 1
 
 
 # The customer page

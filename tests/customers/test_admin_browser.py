@@ -9,7 +9,6 @@ from tests.fixtures.browser import login
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-
 def test_rep_finds_customer_by_contact_and_logs_a_call(browser_page, live_server, rep):
     customer = CustomerFactory(name="Acme Rockets", owner=rep)
     contact = ContactFactory(customer=customer, first_name="Grace", last_name="Hopper")

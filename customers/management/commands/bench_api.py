@@ -1,6 +1,6 @@
 """python manage.py bench_api [--customers 100000] [--batches 20] [--requests 200] [--keep]
 
-Figures (not a test) for two API promises (docs/definitions.md, "Performance"), measured
+Figures (not a test) for two API promises (README.md, "REST API": "Speed"), measured
 against a real server:
 gunicorn on loopback, serving this project with the database this command is configured
 with (DATABASE_URL), over HTTP with token authentication.

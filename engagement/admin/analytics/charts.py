@@ -273,6 +273,85 @@ def heat_grid(
     return mark_safe("".join(parts))
 
 
+def interval_chart(
+    *,
+    title: str,
+    rows: Sequence[tuple[str, Number, Number, Number]],
+    fmt: Callable = _fmt_default,
+    width: int = 640,
+    desc: str = "",
+    missing: str = "not enough data",
+) -> SafeString:
+    """Horizontal bars from zero to each row's value, with the row's interval as a whisker.
+
+    `rows` are (label, value, low, high); a row whose value is None shows `missing`. A bar
+    is coloured by what its interval says: above zero, below zero, or zero not ruled out.
+    """
+    left, right, pad, row_h, bottom = 180, 16, 8, 26, 22
+    plot_w = width - left - right
+    height = pad + row_h * max(1, len(rows)) + bottom
+    reach = _nice_max(
+        max((abs(_num(v)) for _l, *vs in rows for v in vs if v is not None), default=0)
+    )
+    _uid, head = _open(title, desc or f"{title}: {len(rows)} rows", width, height, "interval")
+    parts = [head]
+
+    def x_of(value) -> float:
+        return left + plot_w * (_num(value) + reach) / (2 * reach)
+
+    zero = x_of(0)
+    axis_y = pad + row_h * max(1, len(rows))
+    for tick in (-reach, -reach / 2, 0, reach / 2, reach):
+        x = x_of(tick)
+        parts.append(
+            f'<line class="grid" x1="{x:.1f}" x2="{x:.1f}" y1="{pad}" y2="{axis_y}"/>'
+            f'<text class="tick" x="{x:.1f}" y="{axis_y + 14}" text-anchor="middle">'
+            f"{escape(fmt(tick))}</text>"
+        )
+    parts.append(f'<line class="axis" x1="{zero:.1f}" x2="{zero:.1f}" y1="{pad}" y2="{axis_y}"/>')
+    for i, (label, value, low, high) in enumerate(rows):
+        mid = pad + row_h * i + row_h / 2
+        name = label if len(label) <= 30 else f"{label[:29]}\u2026"
+        parts.append(
+            f'<text class="tick" x="{left - 6}" y="{mid + 4:.1f}" text-anchor="end">'
+            f"{escape(name)}</text>"
+        )
+        if value is None:
+            parts.append(
+                f'<text class="legend" x="{zero + 6:.1f}" y="{mid + 4:.1f}">'
+                f"{escape(missing)}</text>"
+            )
+            continue
+        colour = PALETTE[5]
+        if low is not None and _num(low) > 0:
+            colour = PALETTE[2]
+        elif high is not None and _num(high) < 0:
+            colour = PALETTE[3]
+        x0, x1 = sorted((zero, x_of(value)))
+        tip = f"{label}: {fmt(value)}"
+        if low is not None and high is not None:
+            tip += f" (95% interval {fmt(low)} to {fmt(high)})"
+        parts.append(
+            f'<g class="mark"><title>{escape(tip)}</title>'
+            f'<rect x="{x0:.1f}" y="{mid - 7:.1f}" width="{max(x1 - x0, 1):.1f}" height="14" '
+            f'fill="{colour}" fill-opacity="0.75"/>'
+        )
+        if low is not None and high is not None:
+            lo, hi = x_of(low), x_of(high)
+            parts.append(
+                f'<line class="whisker" x1="{lo:.1f}" x2="{hi:.1f}" y1="{mid:.1f}" '
+                f'y2="{mid:.1f}" stroke="#111" stroke-width="1.5"/>'
+                + "".join(
+                    f'<line class="whisker" x1="{x:.1f}" x2="{x:.1f}" y1="{mid - 5:.1f}" '
+                    f'y2="{mid + 5:.1f}" stroke="#111" stroke-width="1.5"/>'
+                    for x in (lo, hi)
+                )
+            )
+        parts.append("</g>")
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # every text above is escaped
+
+
 def status_strip(history, today: dt.date) -> str:
     """One coloured band per status a customer held, from the first history row to today.
 

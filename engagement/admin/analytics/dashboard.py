@@ -29,6 +29,7 @@ from engagement.admin.display import STATUS_LABELS, TYPE_LABELS
 from engagement.analytics.board import Dashboard, dashboard
 from engagement.analytics.periods import Period, Segment
 from engagement.models.results import CustomerType, Status
+from engagement.workflow.outcomes import outcome_rows
 
 from . import charts
 from .timeline import timeline_view
@@ -43,6 +44,7 @@ class Panel:
     chart: str = ""
     note: str = ""
     side_table: bool = False
+    wide: bool = False  # the whole row of the grid (a wide table)
     csv_url: str = field(default="")
 
 
@@ -382,6 +384,87 @@ def _panels(board: Dashboard) -> list[Panel]:
     return panels
 
 
+def _outcome_panel(as_of: dt.date) -> Panel:
+    """ "Does it work?": per rule, playbook and campaign, treatment against its held-out
+    control group (engagement.workflow.outcomes), as of the period's last day."""
+    named = outcome_rows(as_of=as_of)
+    rows = []
+    for kind, name, row in named:
+        t, c = row["treatment"], row["control"]
+        rows.append(
+            [
+                f"{kind.capitalize()}: {name}",
+                row["window_days"],
+                t["n"],
+                c["n"],
+                t["converted"],
+                c["converted"],
+                *_interval(row["conversion_uplift"]),
+                t["purchased"],
+                c["purchased"],
+                *_interval(row["purchase_uplift"]),
+                t["revenue"],
+                c["revenue"],
+                *_interval(row["revenue_uplift"]),
+            ]
+        )
+    points = [
+        (
+            label[0],
+            *[
+                None if v is None else round(v * 100, 1)
+                for v in _interval(n.row["conversion_uplift"])
+            ],
+        )
+        for label, n in zip(rows, named, strict=True)
+    ]
+    return Panel(
+        "outcomes",
+        "Does it work?",
+        [
+            "Rule, playbook or campaign",
+            "Window (days)",
+            "Treatment n",
+            "Control n",
+            "Treatment conversion",
+            "Control conversion",
+            "Conversion uplift",
+            "low",
+            "high",
+            "Treatment purchase rate",
+            "Control purchase rate",
+            "Purchase uplift",
+            "low",
+            "high",
+            "Treatment mean revenue",
+            "Control mean revenue",
+            "Revenue uplift",
+            "low",
+            "high",
+        ],
+        rows,
+        charts.interval_chart(
+            title="Conversion uplift: treatment minus control, percentage points, 95% interval",
+            rows=points,
+            fmt=lambda v: f"{v:+g}" if v else "0",
+            width=900,
+        ),
+        note=(
+            f"Alerts (and campaign members) whose outcome window ended by {as_of:%d %b %Y}, all "
+            "customers. Green: converts more than its held-out control group (interval above "
+            "zero); grey: no difference shown; red: converts less. Rates are fractions in the "
+            "numbers; see README, \"Reading 'Does it work?'\"."
+        ),
+        wide=True,
+    )
+
+
+def _interval(uplift: dict | None) -> list:
+    if uplift is None:
+        return [None, None, None]
+    return [uplift["value"], uplift["low"], uplift["high"]]
+
+
 def _share(part, whole):
     return round(part / whole, 4) if whole else 0
 
@@ -402,7 +485,7 @@ def dashboard_view(request):
         raise PermissionDenied
     period, segment, selected = _selection(request)
     board = dashboard(period=period, segment=segment)
-    panels = _panels(board)
+    panels = [*_panels(board), _outcome_panel(period.end)]
     query = {k: v for k, v in selected.items() if v}
     for panel in panels:
         panel.csv_url = f"?{urlencode({**query, 'csv': panel.id})}"

@@ -48,6 +48,8 @@ class AlertRuleSerializer(serializers.ModelSerializer):
             "severity",
             "playbook",
             "cooldown_days",
+            "holdout_percent",
+            "outcome_window_days",
             "is_active",
         ]
         read_only_fields = ["id"]
@@ -68,6 +70,7 @@ class AlertSerializer(serializers.ModelSerializer):
             "severity",
             "message",
             "status",
+            "arm",
             "assignee",
             "fired_on",
             "created_at",

@@ -1,6 +1,6 @@
 """python manage.py bench_dashboard [--customers N] [--interactions N] [--runs 3] [--keep]
 
-Times the engagement dashboard on PostgreSQL at the size docs/definitions.md promises (< 1 s
+Times the engagement dashboard on PostgreSQL at the size README.md ("Dashboard") promises (< 1 s
 at 100,000 customers and 2,000,000 interactions) and prints JSON: render time per run and the
 number of queries. It builds a scratch database `crm_bench_dash` next to the configured
 one (generated with set-based SQL: customers over three years, interactions with a skew
@@ -20,6 +20,8 @@ from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from engagement.models.results import Status
+
 SCRATCH = "crm_bench_dash"
 COUNTRIES = ["DE", "FR", "NL", "ES", "IT", "GB", "US", "PL", "SE", "AT"]
 INDUSTRIES = [
@@ -32,7 +34,7 @@ INDUSTRIES = [
     "Media",
     "Energy",
 ]
-STATUSES = ["new", "active", "passive", "at_risk", "inactive", "churned"]
+STATUSES = list(Status.values)
 
 
 class Command(BaseCommand):

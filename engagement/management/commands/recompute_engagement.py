@@ -1,29 +1,27 @@
-"""python manage.py recompute_engagement [--as-of YYYY-MM-DD]: recompute every customer."""
+"""python manage.py recompute_engagement [--as-of YYYY-MM-DD]: recompute every customer, then
+evaluate the alert rules as of the same day (engagement.workflow.runs.engagement_run)."""
 
-import datetime as dt
+from django.core.management.base import BaseCommand
 
-from django.core.management.base import BaseCommand, CommandError
-
-from engagement.engine.recompute import engagement_recompute
+from engagement.management.options import add_as_of
+from engagement.workflow.runs import engagement_run
 
 
 class Command(BaseCommand):
-    help = "Recompute every customer's engagement and print what changed."
+    help = (
+        "Recompute every customer's engagement as of a day, evaluate the alert rules as of "
+        "that day, and print what changed and the alerts fired."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default: today)")
+        add_as_of(parser)
 
     def handle(self, *args, as_of=None, **options):
-        try:
-            day = dt.date.fromisoformat(as_of) if as_of else None
-        except ValueError:
-            raise CommandError("--as-of: enter a date as YYYY-MM-DD") from None
-
         def progress(done, total):
             self.stderr.write(f"\r{done:,} / {total:,} customers", ending="")
             self.stderr.flush()
 
-        summary = engagement_recompute(as_of=day, progress=progress)
+        summary = engagement_run(as_of=as_of, progress=progress)
         self.stderr.write("")
         out = self.stdout.write
         out(
@@ -46,3 +44,6 @@ class Command(BaseCommand):
             out("Types gained (+) and lost (-):")
             for move, n in sorted(summary.type_moves.items()):
                 out(f"  {move:<20} {n:>10,}")
+        out(f"Alerts fired as of {summary.as_of}: {summary.alerts:,}")
+        for rule, n in sorted(summary.alerts_by_rule.items(), key=lambda kv: (-kv[1], kv[0])):
+            out(f"  {rule:<40} {n:>10,}")

@@ -5,23 +5,18 @@ has finished; run this by hand after loading data outside it. Until the rollups 
 the dashboard and the metrics API compute every figure live (correct, slower on a large base).
 """
 
-import datetime as dt
-
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from engagement.analytics.rollups import metrics_refresh
+from engagement.management.options import add_as_of
 
 
 class Command(BaseCommand):
     help = "Rebuild the engagement metric rollups the dashboard reads."
 
     def add_arguments(self, parser):
-        parser.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default: today)")
+        add_as_of(parser)
 
     def handle(self, *args, as_of=None, **options):
-        try:
-            day = dt.date.fromisoformat(as_of) if as_of else None
-        except ValueError:
-            raise CommandError("--as-of: enter a date as YYYY-MM-DD") from None
-        refresh = metrics_refresh(as_of=day)
+        refresh = metrics_refresh(as_of=as_of)
         self.stdout.write(f"Metric rollups as of {refresh.as_of} rebuilt in {refresh.seconds:.1f}s")

@@ -1,4 +1,4 @@
-"""python manage.py seed_demo [--customers N] [--seed S] [--if-empty | --append]
+"""python manage.py seed_demo [--customers N] [--seed S] [--if-empty | --append] [--host H:P]
 
 Makes the demo users, then calls engagement.workflow.demo.demo_load: the customers data
 from customers.demo, brought to life (recompute, alert evaluation, metric rollups).
@@ -35,6 +35,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--customers", type=int, default=2_000, help="default 2,000")
         parser.add_argument("--seed", type=int, default=42, help="default 42")
+        parser.add_argument(
+            "--host",
+            default="127.0.0.1:8000",
+            help="the address the server listens on, printed with the logins (default "
+            "127.0.0.1:8000; `make run HOST=...` passes its own)",
+        )
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument(
             "--if-empty", action="store_true", help="only seed a database without customers"
@@ -43,7 +49,8 @@ class Command(BaseCommand):
             "--append", action="store_true", help="add demo customers to a non-empty database"
         )
 
-    def handle(self, *args, customers, seed, if_empty, append, verbosity, **options):
+    def handle(self, *args, customers, seed, if_empty, append, host, verbosity, **options):
+        self.admin_url = _admin_url(host)
         if customers < 1:
             raise CommandError("--customers: load at least one customer.")
         self.quiet = verbosity < 1
@@ -128,7 +135,7 @@ class Command(BaseCommand):
                 )
 
     def _logins(self):
-        self.stdout.write("Demo logins (http://127.0.0.1:8000/admin/):")
+        self.stdout.write(f"Demo logins ({self.admin_url}):")
         for username, role, password, _ in DEMO_USERS:
             self.stdout.write(f"  {username:<8} / {password:<13} {role}")
         self.stdout.write("  (a user that existed before keeps the password it had)")
@@ -147,6 +154,14 @@ class Command(BaseCommand):
         line = f"\r{label}: {100 * done // max(total, 1)}% ({done:,}/{total:,})"
         self.stderr.write(line, ending="\n" if done >= total else "", style_func=str)
         self.stderr.flush()
+
+
+def _admin_url(host: str) -> str:
+    """The admin's address for runserver's `addrport` (`8031` alone means 127.0.0.1:8031)."""
+    host = host.strip() or "127.0.0.1:8000"
+    if host.isdigit():
+        host = f"127.0.0.1:{host}"
+    return f"http://{host}/admin/"
 
 
 def _count(page: list) -> str:

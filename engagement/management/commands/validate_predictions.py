@@ -14,27 +14,23 @@ from django.core.management.base import BaseCommand, CommandError
 from engagement.engine.prediction import summarize_purchases
 from engagement.engine.prediction_sql import purchase_summary
 from engagement.engine.prediction_validation import format_validation, read_cdnow, validate
-
-
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as error:
-        raise CommandError(f"--calibration-end: not a date (YYYY-MM-DD): {value!r}") from error
+from engagement.management.options import iso_date
 
 
 class Command(BaseCommand):
     help = "Hold the purchase model against a holdout period (prints a table)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--calibration-end", required=True, help="D, YYYY-MM-DD")
+        parser.add_argument(
+            "--calibration-end", required=True, type=iso_date, help="D, YYYY-MM-DD"
+        )
         parser.add_argument("--holdout-days", required=True, type=int, help="N, days after D")
         parser.add_argument(
             "--file", help="a CDNOW-format transaction file instead of the database"
         )
 
     def handle(self, *args, calibration_end, holdout_days, file, **options):
-        end = _date(calibration_end)
+        end = calibration_end
         if holdout_days < 1:
             raise CommandError("--holdout-days: must be 1 or more")
         later_day = end + dt.timedelta(days=holdout_days)

@@ -44,3 +44,25 @@ def test_heat_grid_writes_each_figure_in_its_cell():
     assert "<title>Jan, M+1: 50%</title>" in svg
     assert ">25%</text>" in svg
     assert svg.count('<g class="mark">') == 3
+
+
+def test_interval_chart_colours_by_what_the_interval_rules_out_and_says_missing():
+    svg = charts.interval_chart(
+        title="Uplift",
+        rows=[
+            ("Works <well>", 0.2, 0.1, 0.3),
+            ("Unclear", 0.05, -0.02, 0.12),
+            ("Harms", -0.1, -0.15, -0.05),
+            ("New rule", None, None, None),
+        ],
+    )
+    assert "Works &lt;well&gt;" in svg
+    assert "<well>" not in svg
+    assert svg.count('<g class="mark">') == 3
+    marks = svg.split('<g class="mark">')[1:]
+    assert charts.PALETTE[2] in marks[0]  # zero ruled out, above
+    assert charts.PALETTE[5] in marks[1]  # zero inside the interval
+    assert charts.PALETTE[3] in marks[2]  # ruled out, below
+    assert "(95% interval 0.1 to 0.3)" in marks[0]
+    assert svg.count('class="whisker"') == 9  # a line and two caps per interval
+    assert "not enough data" in svg

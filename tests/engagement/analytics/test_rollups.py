@@ -18,10 +18,9 @@ from engagement import schedules, tasks
 from engagement.analytics import rollups
 from engagement.analytics.board import answer
 from engagement.analytics.periods import Period, Segment
-from engagement.engine import recompute
 from engagement.models import EngagementResult, RuleSet
 from engagement.models.metrics import ComparisonCell
-from engagement.workflow import alerts
+from engagement.workflow import runs
 from tests.factories import (
     CustomerFactory,
     InteractionFactory,
@@ -104,12 +103,12 @@ def test_rollups_equal_live_figures(seed, zone):
                     assert rolled == live, (name, period, segment)
             period = periods[0]
             assert rollups.covers("comparison", period, refresh)
-            assert answer(
-                "comparison", period=period, segment=segment, refresh=refresh
-            ) == answer("comparison", period=period, segment=segment, refresh=None)
-            assert answer(
-                "headline", period=period, segment=segment, refresh=refresh
-            ) == answer("headline", period=period, segment=segment, refresh=None)
+            assert answer("comparison", period=period, segment=segment, refresh=refresh) == answer(
+                "comparison", period=period, segment=segment, refresh=None
+            )
+            assert answer("headline", period=period, segment=segment, refresh=refresh) == answer(
+                "headline", period=period, segment=segment, refresh=None
+            )
 
 
 def test_rollups_are_not_used_when_stale_or_for_later_days():
@@ -139,8 +138,8 @@ def _nightly():
 def _record_order(monkeypatch):
     calls = []
     for module, name, label in (
-        (recompute, "engagement_recompute", "recompute"),
-        (alerts, "alerts_evaluate", "alerts"),
+        (runs, "engagement_recompute", "recompute"),
+        (runs, "alerts_evaluate", "alerts"),
         (rollups, "metrics_refresh", "rollups"),
     ):
         real = getattr(module, name)

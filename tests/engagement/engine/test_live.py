@@ -6,11 +6,11 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from engagement.engine.live import CustomerNotFound, engagement_evaluate
+from engagement.engine.live import CustomerNotFound, engagement_evaluate, score_trend
 from engagement.engine.recompute import engagement_recompute
 from engagement.engine.rule_sets import rule_set_ensure
 from engagement.models import EngagementResult
-from tests.factories import CustomerFactory, InteractionFactory
+from tests.factories import CustomerFactory, InteractionFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -51,3 +51,24 @@ def test_live_reads_stored_rfm_after_a_recompute():
 def test_unknown_customer_is_a_domain_error():
     with pytest.raises(CustomerNotFound):
         engagement_evaluate(customer_id=999_999)
+
+
+def test_the_score_trend_reads_once_and_scores_each_day_as_a_live_evaluation(
+    django_assert_num_queries,
+):
+    c = CustomerFactory(customer_since=D - dt.timedelta(days=500))
+    for days in (1, 35, 70, 200, 380):
+        InteractionFactory(
+            customer=c,
+            kind="purchase",
+            amount=Decimal("120"),
+            occurred_at=at(D - dt.timedelta(days=days)),
+        )
+    SubscriptionFactory(customer=c, started_at=D - dt.timedelta(days=90))
+    days = [D - dt.timedelta(days=30 * n) for n in range(12)]
+    with django_assert_num_queries(4):  # the rules, then the customer's rows (3)
+        trend = score_trend(customer_id=c.pk, days=days)
+    assert trend == [(day, engagement_evaluate(customer_id=c.pk, as_of=day).score) for day in days]
+    assert len({score for _day, score in trend}) > 1
+    with pytest.raises(CustomerNotFound):
+        score_trend(customer_id=999_999, days=days)

@@ -171,6 +171,21 @@ def test_if_empty_leaves_a_database_with_customers_alone():
     assert "admin    / demo-admin" in output
 
 
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ([], "http://127.0.0.1:8000/admin/"),
+        (["--host", "127.0.0.1:8031"], "http://127.0.0.1:8031/admin/"),
+        (["--host", "8032"], "http://127.0.0.1:8032/admin/"),
+    ],
+)
+def test_logins_name_the_address_the_server_listens_on(host, url):
+    CustomerFactory()  # --if-empty on a base: only the logins are printed
+    output = seed("--if-empty", *host)
+    assert f"Demo logins ({url}):" in output
+    assert output.count("http://") == 1
+
+
 def test_if_empty_seeds_an_empty_database():
     seed("--if-empty", "--customers", 30)
     assert Customer.objects.count() == 30

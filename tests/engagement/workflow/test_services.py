@@ -175,13 +175,13 @@ def test_evaluating_twice_creates_nothing_new(rep):
 def test_cooldown_holds_after_the_alert_is_resolved(rep, cs):
     customer = CustomerFactory(owner=rep)
     _result(customer, status="churned", revenue_365=Decimal("8000.00"))
-    alerts_evaluate(triggers=["high_value_inactive"], today=TODAY - dt.timedelta(days=10))
+    alerts_evaluate(triggers=["high_value_inactive"], as_of=TODAY - dt.timedelta(days=10))
     alert = Alert.objects.get()
     alert_update(alert=alert, user=cs, status="resolved")
     assert alerts_evaluate(triggers=["high_value_inactive"])["alerts"] == 0
     # After the 30 days of cooldown it may fire again.
     later = TODAY + dt.timedelta(days=25)
-    assert alerts_evaluate(triggers=["high_value_inactive"], today=later)["alerts"] == 1
+    assert alerts_evaluate(triggers=["high_value_inactive"], as_of=later)["alerts"] == 1
 
 
 def test_database_refuses_duplicate_alerts_and_active_plans(rep):
