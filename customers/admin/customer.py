@@ -245,7 +245,7 @@ class CustomerAdmin(
             orphans=orphans,
             allow_empty_first_page=allow_empty_first_page,
             page=page_number(request),
-            fetch=lambda ids: selectors.customer_list(include_archived=True).filter(pk__in=ids),
+            fetch=lambda ids: self.get_queryset(request).filter(pk__in=ids),
         )
 
     def get_search_results(self, request, queryset, search_term):
