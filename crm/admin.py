@@ -8,10 +8,22 @@ its `get_urls`, after django/contrib/auth/admin.py: every view wrapped in `admin
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import connections, router
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.urls import include, path, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
+
+
+class NullsLast(F):
+    """A list column's `ordering` that sorts rows without a value last, in both directions
+    (the admin asks an expression for .asc() or .desc()); PostgreSQL would put them first
+    when descending, SQLite when ascending."""
+
+    def asc(self, **kwargs):
+        return super().asc(nulls_last=True)
+
+    def desc(self, **kwargs):
+        return super().desc(nulls_last=True)
 
 
 class CRMAdminSite(admin.AdminSite):

@@ -18,6 +18,14 @@ from engagement.models.results import CustomerType, EngagementResult, Status
 
 # The status filter's value for customers the recompute has not classified yet.
 NOT_COMPUTED = "none"
+# The admin's P(alive) bands (its `p_alive` parameter): value -> (p_alive_gte, p_alive_lt),
+# None for an open end; a segment saves a band as those two filters.
+P_ALIVE_BANDS = {
+    "lt25": (None, 0.25),
+    "25to50": (0.25, 0.5),
+    "50to75": (0.5, 0.75),
+    "gte75": (0.75, None),
+}
 
 
 class CustomerListFilter(django_filters.FilterSet):

@@ -1,3 +1,4 @@
-"""Admin faces of the engine: rule versions, stored results, history, the customer panel."""
+"""Admin faces of the engine: rule versions, stored results, history, prediction fits, the
+customer page's panels."""
 
-from . import history, results, rules  # noqa: F401  (register the ModelAdmins)
+from . import history, predictions, results, rules  # noqa: F401  (register the ModelAdmins)
