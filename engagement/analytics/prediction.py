@@ -28,6 +28,10 @@ ZERO = Decimal("0.00")
 CLV = "prediction__predicted_clv_365"
 
 
+def _cents(value) -> Decimal:
+    return Decimal(value or 0).quantize(ZERO)
+
+
 def _sum(**condition):
     return Coalesce(
         Sum(CLV, filter=Q(**condition) if condition else None), Value(ZERO), output_field=MONEY
@@ -53,17 +57,23 @@ def predicted_value(*, segment: Segment = EVERYONE) -> dict:
         aggregates[f"type_n__{code}"] = Count("pk", filter=Q(**{f"engagement__{field}": True}))
     row = segment.customers().order_by().aggregate(**aggregates)
     return {
-        "total": row["total"],
+        "total": _cents(row["total"]),
         "predicted": row["predicted"],
         "by_status": {
-            code: {"customers": row[f"status_n__{code}"], "predicted_clv": row[f"status__{code}"]}
+            code: {
+                "customers": row[f"status_n__{code}"],
+                "predicted_clv": _cents(row[f"status__{code}"]),
+            }
             for code in Status.values
         },
         "by_type": {
-            code: {"customers": row[f"type_n__{code}"], "predicted_clv": row[f"type__{code}"]}
+            code: {
+                "customers": row[f"type_n__{code}"],
+                "predicted_clv": _cents(row[f"type__{code}"]),
+            }
             for code in CustomerType.values
         },
-        "at_risk": {"customers": row["at_risk_n"], "predicted_clv": row["at_risk"]},
+        "at_risk": {"customers": row["at_risk_n"], "predicted_clv": _cents(row["at_risk"])},
         "model": fit_in_use(),
     }
 
@@ -83,7 +93,7 @@ def value_at_risk_by_owner(*, segment: Segment = EVERYONE) -> list[dict]:
             "owner_id": row["owner_id"],
             "owner": row["owner__username"] or "",
             "customers": row["customers"],
-            "predicted_clv": row["predicted_clv"],
+            "predicted_clv": _cents(row["predicted_clv"]),
         }
         for row in rows
     ]
@@ -105,5 +115,5 @@ def predicted_clv_by_activity(
         .annotate(predicted=_sum())
         .order_by()
     ):
-        sums["active" if row["g"] else "non_active"] = row["predicted"]
+        sums["active" if row["g"] else "non_active"] = _cents(row["predicted"])
     return sums

@@ -64,3 +64,54 @@ def purchase(customer, day: dt.date, amount="10.00", kind="purchase") -> Interac
 
 def today() -> dt.date:
     return timezone.localdate()
+
+
+def a_fit(as_of: dt.date | None = None, **fields):
+    """A converged fit as stored (parameters of the CDNOW sample, alpha in days)."""
+    from engagement.models.predictions import PredictionFit
+
+    values = {
+        "as_of": as_of or today(),
+        "fitted_at": timezone.now(),
+        "customers": 2357,
+        "repeaters": 946,
+        "r": 0.243,
+        "alpha": 30.90,
+        "a": 0.793,
+        "b": 2.426,
+        "p": 6.25,
+        "q": 3.74,
+        "gamma": 15.44,
+        "log_likelihood": -9582.4,
+        "gamma_gamma_log_likelihood": -4000.0,
+        "converged": True,
+        **fields,
+    }
+    return PredictionFit.objects.create(**values)
+
+
+def a_prediction(customer, *, fit, p_alive, clv, frequency=3, **fields):
+    """A stored prediction with the figures a face shows (the others plausible)."""
+    from engagement.models.predictions import CustomerPrediction
+
+    values = {
+        "customer": customer,
+        "fit": fit,
+        "as_of": fit.as_of,
+        "frequency": frequency,
+        "recency": 120,
+        "T": 300,
+        "monetary": Decimal("40.00"),
+        "p_alive": p_alive,
+        "expected_purchases_90": 0.5,
+        "expected_purchases_365": 2.0,
+        "expected_value": Decimal("45.00"),
+        "predicted_clv_365": None if clv is None else Decimal(str(clv)),
+        "historical_clv": Decimal("160.00"),
+        "reason": (
+            f"p_alive {p_alive:.2f}: {frequency + 1} purchase days, the last 180 days ago, "
+            "while a customer like this buys every 40 days"
+        ),
+        **fields,
+    }
+    return CustomerPrediction.objects.create(**values)
