@@ -109,8 +109,10 @@ def a_prediction(customer, *, fit, p_alive, clv, frequency=3, **fields):
         "predicted_clv_365": None if clv is None else Decimal(str(clv)),
         "historical_clv": Decimal("160.00"),
         "reason": (
-            f"p_alive {p_alive:.2f}: {frequency + 1} purchase days, the last 180 days ago, "
-            "while a customer like this buys every 40 days"
+            "no purchase yet"
+            if p_alive is None
+            else f"p_alive {p_alive:.2f}: {frequency + 1} purchase days, the last 180 days "
+            "ago, while a customer like this buys every 40 days"
         ),
         **fields,
     }
