@@ -81,10 +81,10 @@ def segment_filters_from_list(params: QueryDict, *, user) -> str:
                 problems.append("“No prediction” cannot be saved in a segment.")
                 continue
             low, high = band
-            wanted.update(
-                {"p_alive_gte": str(low)} if low is not None else {},
-                **({"p_alive_lt": str(high)} if high is not None else {}),
-            )
+            if low is not None:
+                wanted["p_alive_gte"] = str(low)
+            if high is not None:
+                wanted["p_alive_lt"] = str(high)
             continue
         name = _LIST_PARAMETERS.get(key)
         if name is None:
