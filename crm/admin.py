@@ -12,7 +12,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import connections, models, router
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.urls import include, path, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
@@ -76,6 +76,18 @@ def guarded(admin_class):
 
 
 PRODUCT_NAME = "Engagement CRM"
+
+
+class NullsLast(F):
+    """A list column's `ordering` that sorts rows without a value last, in both directions
+    (the admin asks an expression for .asc() or .desc()); PostgreSQL would put them first
+    when descending, SQLite when ascending."""
+
+    def asc(self, **kwargs):
+        return super().asc(nulls_last=True)
+
+    def desc(self, **kwargs):
+        return super().desc(nulls_last=True)
 
 
 class CRMAdminSite(admin.AdminSite):

@@ -93,3 +93,12 @@ def params_max(connection) -> int:
     if connection.vendor == "postgresql":
         return 65_535
     return IN_LIST_MAX
+
+
+def copy_rows(raw_cursor, table: str, columns, rows) -> None:
+    """PostgreSQL: COPY `rows` (tuples in `columns` order) into `table` through psycopg's raw
+    cursor: one stream, not a statement per row."""
+    if rows:
+        with raw_cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)

@@ -22,6 +22,8 @@ _ENGAGEMENT_MODELS = (
     "alert",
     "actionplan",
     "actionstep",
+    "predictionfit",
+    "customerprediction",
 )
 # Segments: every role creates its own (crm.permissions decides whose it may change);
 # campaigns: every role reads them, customer success and crm_admin start them.

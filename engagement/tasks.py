@@ -162,6 +162,15 @@ def drain_refreshes() -> dict:
     return summary
 
 
+@shared_task(name="engagement.tasks.fit_predictions")
+def fit_predictions(as_of: str | None = None) -> dict:
+    """Fit the prediction models as of a day and predict every customer (the API's fit)."""
+    from engagement.engine.prediction_service import predictions_fit
+
+    fit = predictions_fit(as_of=dt.date.fromisoformat(as_of) if as_of else None)
+    return {"fit": fit.pk, "as_of": fit.as_of.isoformat(), "converged": fit.converged}
+
+
 # --- analytics ----------------------------------------------------------------------------
 
 

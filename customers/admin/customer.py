@@ -14,13 +14,15 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from crm import permissions
-from crm.admin import BigTableMixin
+from crm.admin import BigTableMixin, NullsLast
 from customers import selectors, services
 from customers.models import Contact, Customer, Interaction, Subscription
 from engagement.admin.display import status_badge, type_badges
 from engagement.admin.engine.actions import RecomputePermissionMixin, recompute_engagement_action
 from engagement.admin.engine.panel import customer_panel_context
+from engagement.admin.engine.prediction_panel import prediction_panel_context
 from engagement.admin.segments import SegmentListFilter
+from engagement.models.predictions import CustomerPrediction
 from engagement.models.results import EngagementResult
 
 from .base import (
@@ -36,6 +38,7 @@ from .filters import (
     EngagementTypeFilter,
     IndexedValuesFilter,
     OwnerFilter,
+    PAliveFilter,
     ReactivatedFilter,
 )
 from .paging import CappedChangeList, CappedCountPaginator, page_number
@@ -48,6 +51,14 @@ def _engagement(customer) -> EngagementResult | None:
     try:
         return customer.engagement
     except EngagementResult.DoesNotExist:
+        return None
+
+
+def _prediction(customer) -> CustomerPrediction | None:
+    # Joined by get_queryset(); missing until the first fit.
+    try:
+        return customer.prediction
+    except CustomerPrediction.DoesNotExist:
         return None
 
 
@@ -163,14 +174,17 @@ class CustomerAdmin(
         "engagement_types",
         "engagement_score",
         "last_activity",
+        "p_alive",
+        "predicted_clv",
     ]
-    list_select_related = ["owner", "engagement"]
+    list_select_related = ["owner", "engagement", "prediction"]
     list_filter = [
         SegmentListFilter,
         OwnerFilter,
         EngagementStatusFilter,
         EngagementTypeFilter,
         ReactivatedFilter,
+        PAliveFilter,
         "kind",
         ("country", IndexedValuesFilter),
         ("industry", IndexedValuesFilter),
@@ -193,7 +207,7 @@ class CustomerAdmin(
     def get_queryset(self, request):
         # Archived ones stay reachable (their page, the archived filter); the
         # ArchivedFilter hides them from the default list.
-        return selectors.customer_list(include_archived=True, related=["engagement"])
+        return selectors.customer_list(include_archived=True, related=["engagement", "prediction"])
 
     def get_list_display(self, request):
         display = list(super().get_list_display(request))
@@ -362,6 +376,24 @@ class CustomerAdmin(
         result = _engagement(customer)
         return (result.last_activity_on if result else None) or "-"
 
+    # Prediction columns (from the joined CustomerPrediction) -------------------------------
+
+    @admin.display(description=_("P(alive)"), ordering=NullsLast("prediction__p_alive"))
+    def p_alive(self, customer):
+        prediction = _prediction(customer)
+        if prediction is None or prediction.p_alive is None:
+            return "-"
+        return f"{prediction.p_alive:.2f}"
+
+    @admin.display(
+        description=_("predicted CLV 365 d"), ordering=NullsLast("prediction__predicted_clv_365")
+    )
+    def predicted_clv(self, customer):
+        prediction = _prediction(customer)
+        if prediction is None or prediction.predicted_clv_365 is None:
+            return "-"
+        return f"{prediction.predicted_clv_365:,.2f}"
+
     # The customer page ---------------------------------------------------------------------
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -385,4 +417,5 @@ class CustomerAdmin(
             "interaction_count": customer.interactions.count(),
         }
         context["engagement_panel"] = customer_panel_context(customer)
+        context["prediction_panel"] = prediction_panel_context(customer)
         return context

@@ -1,14 +1,16 @@
-"""List filters of the customer list: ownership, archive state and stored engagement."""
+"""List filters of the customer list: ownership, archive state, stored engagement and
+prediction."""
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from crm.admin import indexed_distinct_values
 from crm.params import parse_id
 from customers.models import Customer
 from engagement.models.results import CustomerType, EngagementResult, Status
+from engagement.workflow.customer_filters import P_ALIVE_BANDS
 
 
 class OwnerFilter(admin.SimpleListFilter):
@@ -116,6 +118,36 @@ class ReactivatedFilter(admin.SimpleListFilter):
             return queryset.filter(engagement__reactivated=True)
         if self.value() == "no":
             return queryset.exclude(engagement__reactivated=True)
+        return queryset
+
+
+class PAliveFilter(admin.SimpleListFilter):
+    """Bands of the stored prediction's P(alive), and customers without one."""
+
+    title = _("P(alive)")
+    parameter_name = "p_alive"
+    NONE = "none"
+    BANDS = P_ALIVE_BANDS  # value -> (lowest included, highest excluded); None: open
+    LABELS = {
+        "lt25": _("below 0.25"),
+        "25to50": _("0.25 to 0.50"),
+        "50to75": _("0.50 to 0.75"),
+        "gte75": _("0.75 and above"),
+    }
+
+    def lookups(self, request, model_admin):
+        return [*self.LABELS.items(), (self.NONE, _("No prediction"))]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == self.NONE:
+            return queryset.filter(Q(prediction__isnull=True) | Q(prediction__p_alive=None))
+        if value in self.BANDS:
+            low, high = self.BANDS[value]
+            if low is not None:
+                queryset = queryset.filter(prediction__p_alive__gte=low)
+            if high is not None:
+                queryset = queryset.filter(prediction__p_alive__lt=high)
         return queryset
 
 

@@ -1,9 +1,11 @@
 """FilterSets of the customers API: every filter the public contract names, and `archived`."""
 
 import django_filters
+from django.db.models import F
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
-from rest_framework.filters import SearchFilter
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter, SearchFilter
 
 from crm import permissions
 from crm.filters import IdFilter
@@ -85,6 +87,54 @@ class InteractionFilter(django_filters.FilterSet):
     class Meta:
         model = Interaction
         fields = ["customer", "kind", "direction", "occurred_after", "occurred_before"]
+
+
+class CustomerOrderingFilter(OrderingFilter):
+    """`?ordering=` of the customer list: the view's `ordering_fields`, and the prediction's
+    `predicted_clv_365` (`-` for highest first; customers without a prediction last either
+    way). An unknown field answers 400 naming `ordering`, never a silently ignored order."""
+
+    # Public name -> the field it sorts by, customers without a value last.
+    NULLS_LAST = {"predicted_clv_365": "prediction__predicted_clv_365"}
+
+    def get_ordering(self, request, queryset, view):
+        param = request.query_params.get(self.ordering_param)
+        if not param:
+            return self.get_default_ordering(view)
+        allowed = set(view.ordering_fields) | set(self.NULLS_LAST)
+        terms = [term.strip() for term in param.split(",") if term.strip()]
+        unknown = [term for term in terms if term.removeprefix("-") not in allowed]
+        if unknown or not terms:
+            raise ValidationError(
+                {
+                    self.ordering_param: [
+                        f"Unknown ordering {', '.join(unknown) or repr(param)}; choose from "
+                        f"{', '.join(sorted(allowed))} (prefix - for descending)."
+                    ]
+                }
+            )
+        ordering = []
+        for term in terms:
+            name = term.removeprefix("-")
+            if name in self.NULLS_LAST:
+                field = F(self.NULLS_LAST[name])
+                descending = term.startswith("-")
+                ordering.append(
+                    field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
+                )
+            else:
+                ordering.append(term)
+        return [*ordering, "id"]  # a stable order for pages: ties broken by id
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["description"] = (
+                f"Sort by one or more of {', '.join([*view.ordering_fields, *self.NULLS_LAST])} "
+                "(comma-separated; prefix - for descending). predicted_clv_365 puts customers "
+                "without a prediction last. Unknown fields: 400."
+            )
+        return parameters
 
 
 class CustomerSearchFilter(SearchFilter):

@@ -1,13 +1,15 @@
 """Serializers of the customers API: they validate and shape; the services write.
 
 Related records are written and read as ids. A customer's `engagement` is the stored result
-of the last recompute (read-only; null before the first one).
+of the last recompute, and `prediction` the stored prediction (both read-only; null before
+the first recompute or fit).
 """
 
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from customers.models import Contact, Customer, Interaction, Product, Subscription
+from engagement.models.predictions import CustomerPrediction
 from engagement.models.results import CustomerType, EngagementResult, Status
 
 
@@ -23,6 +25,47 @@ class EngagementSummarySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class PredictionSerializer(serializers.ModelSerializer):
+    """A customer's stored prediction (docs/definitions.md, "Prediction"); figures empty when
+    the customer has no purchase or the model is not fitted, and `reason` says why."""
+
+    customer = serializers.IntegerField(source="customer_id", help_text="The customer's id.")
+    T = serializers.IntegerField(
+        allow_null=True, help_text="Days from the first purchase day to as_of."
+    )
+
+    class Meta:
+        model = CustomerPrediction
+        fields = [
+            "customer",
+            "as_of",
+            "frequency",
+            "recency",
+            "T",
+            "monetary",
+            "p_alive",
+            "expected_purchases_90",
+            "expected_purchases_365",
+            "expected_value",
+            "predicted_clv_365",
+            "historical_clv",
+            "reason",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "frequency": {"help_text": "Repeat purchase days (purchase days - 1)."},
+            "recency": {"help_text": "Days from the first to the last purchase day."},
+            "monetary": {"help_text": "Mean total of the repeat purchase days."},
+            "p_alive": {"help_text": "Probability the customer is still a buyer (0 to 1)."},
+            "expected_purchases_90": {"help_text": "Expected purchase days in 90 days."},
+            "expected_purchases_365": {"help_text": "Expected purchase days in 365 days."},
+            "expected_value": {"help_text": "Expected value of a purchase day (Gamma-Gamma)."},
+            "predicted_clv_365": {"help_text": "expected_purchases_365 x expected_value."},
+            "historical_clv": {"help_text": "Net revenue (purchases - refunds) up to as_of."},
+            "reason": {"help_text": "One line: why this P(alive), or why there is none."},
+        }
+
+
 class CustomerSerializer(serializers.ModelSerializer):
     owner = serializers.PrimaryKeyRelatedField(
         queryset=get_user_model().objects.all(),
@@ -36,6 +79,11 @@ class CustomerSerializer(serializers.ModelSerializer):
         read_only=True,
         allow_null=True,
         help_text="The stored result of the last recompute; null before the first one.",
+    )
+    prediction = PredictionSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="The stored prediction; null before the first fit.",
     )
 
     class Meta:
@@ -55,6 +103,7 @@ class CustomerSerializer(serializers.ModelSerializer):
             "updated_at",
             "archived_at",
             "engagement",
+            "prediction",
         ]
         read_only_fields = ["created_at", "updated_at", "archived_at"]
         # Uniqueness is the service's to check (full_clean, one place); the serializer

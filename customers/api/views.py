@@ -61,7 +61,7 @@ _ARCHIVED_PARAM = OpenApiParameter(
 @extend_schema_view(
     list=extend_schema(summary="List customers (archived ones hidden unless ?archived=true)"),
     create=extend_schema(summary="Create a customer (sales rep: becomes its owner)"),
-    retrieve=extend_schema(summary="One customer, with its stored engagement"),
+    retrieve=extend_schema(summary="One customer, with its stored engagement and prediction"),
     update=extend_schema(summary="Replace a customer (its owner rep or a CRM admin)"),
     partial_update=extend_schema(summary="Change a customer (its owner rep or a CRM admin)"),
     destroy=extend_schema(
@@ -76,7 +76,7 @@ class CustomerViewSet(_APIViewSet):
     filter_backends = [
         DjangoFilterBackend,
         filters.CustomerSearchFilter,
-        OrderingFilter,
+        filters.CustomerOrderingFilter,
     ]
     ordering_fields = [
         "id",
@@ -94,7 +94,7 @@ class CustomerViewSet(_APIViewSet):
     def get_queryset(self):
         # Detail actions find archived customers too (readable and restorable by id);
         # the list hides them through CustomerFilter unless ?archived= is given.
-        return selectors.customer_list(include_archived=True, related=["engagement"])
+        return selectors.customer_list(include_archived=True, related=["engagement", "prediction"])
 
     def perform_create(self, serializer):
         serializer.instance = services.customer_create(

@@ -76,6 +76,7 @@ class Story:
         self.rng = rng
         self.draft = draft
         self.orders = 0
+        self.basket = None  # how big this customer's orders run (drawn at the first order)
 
     @property
     def start(self) -> int:
@@ -118,8 +119,12 @@ class Story:
             self.event(day, kind, person=kind == kinds.FEATURE_USE)
 
     def purchase(self, day, goods=catalog.GOODS):
+        if self.basket is None:
+            # Customers differ in what an order is worth to them, not only orders in what
+            # they hold: the spend model of the predictions (Gamma-Gamma) needs that spread.
+            self.basket = self.rng.lognormvariate(0, 0.7)
         sku, most = self.rng.choice(goods)
-        units = self.rng.randint(1, most)
+        units = max(1, round(self.rng.randint(1, most) * self.basket))
         self.orders += 1
         amount = (catalog.PRICE[sku] * units).quantize(CENT)
         self.event(
@@ -134,6 +139,13 @@ class Story:
     def purchases(self, newest, oldest, every, goods=catalog.GOODS):
         for day in self.days(newest, oldest, every):
             self.purchase(day, goods)
+
+    def regular_purchases(self, newest, oldest, gap):
+        """Purchases about every `gap` days (not stretched by PACE): a customer with a buying
+        rhythm, whose silence since `newest` the prediction models read against it. They
+        reorder supplies: small orders, so a rhythm alone does not make a high-value
+        customer."""
+        self.purchases(newest, oldest, gap / PACE, catalog.SUPPLIES)
 
     def big_spender(self, newest, oldest):
         """Orders worth at least 5,000 within [newest, oldest] (the high-value alert's bar)."""
@@ -263,7 +275,8 @@ def power_user(s: Story, rng, showcase):
 
 
 def steady_buyer(s: Story, rng, showcase):
-    """active, loyal by purchases (3+ in a year, first 180+ days ago), recent buyer.
+    """active, loyal by purchases (3+ in a year, first 180+ days ago, about every 20-60 days),
+    recent buyer.
 
     The showcase made its first purchase 180 days ago or a little more: not loyal at the
     look-back, loyal now.
@@ -274,7 +287,7 @@ def steady_buyer(s: Story, rng, showcase):
         for day in (first, rng.randint(40, 170), rng.randint(1, 10)):
             s.purchase(day)
     else:
-        s.purchases(rng.randint(0, 20), s.start, rng.randint(18, 35))
+        s.regular_purchases(rng.randint(0, 20), s.start, rng.randint(20, 60))
     if not showcase and rng.random() < 0.2:
         s.subscribe(catalog.LEGACY, "expired", started=since, ended=rng.randint(200, since - 30))
     s.conversations(rng.randint(5, 60), s.start, 45)
@@ -372,21 +385,28 @@ def cancelling(s: Story, rng, showcase):
 
 
 def cooling(s: Story, rng, showcase):
-    """at_risk: last activity 31-60 days ago, nothing live (some paused a subscription)."""
+    """at_risk: last activity 31-60 days ago, nothing live (some paused a subscription); half
+    bought regularly until then (the prediction mostly still expects them back)."""
     since = s.draft.since = rng.randint(90, TENURE_DAYS)
     last = rng.randint(31, 30 + LOOKBACK_DAYS) if showcase else rng.randint(31, 60)
     if showcase or rng.random() < 0.25:
         s.subscribe(rng.choice(catalog.LICENCES), "paused", started=since - rng.randint(0, 10))
     s.event(last, kinds.LOGIN, person=False)
     s.usage(last, s.start, rng.randint(5, 14))
-    s.purchases(last + rng.randint(0, 30), s.start, 60)
+    if rng.random() < 0.5:  # a regular buyer until lately
+        s.regular_purchases(
+            last + rng.randint(0, 10), min(s.start, last + 300), rng.randint(15, 40)
+        )
+    else:
+        s.purchases(last + rng.randint(0, 30), s.start, 60)
     if rng.random() < 0.05:
         s.big_spender(last, min(300, s.start))
     s.outreach(rng.randint(0, 10), last - 1, 12)
 
 
 def fading(s: Story, rng, showcase):
-    """inactive: last activity 61-90 days ago; some subscriptions ended around then."""
+    """inactive: last activity 61-90 days ago; some subscriptions ended around then; half
+    bought regularly until then."""
     since = s.draft.since = rng.randint(120, TENURE_DAYS)
     last = rng.randint(61, 60 + LOOKBACK_DAYS) if showcase else rng.randint(61, 90)
     if rng.random() < 0.3:
@@ -395,7 +415,12 @@ def fading(s: Story, rng, showcase):
         s.subscribe(rng.choice(catalog.LICENCES), status, started=since, ended=ended)
     s.event(last, kinds.SUPPORT)
     s.usage(last, s.start, rng.randint(5, 14))
-    s.purchases(last + rng.randint(0, 20), s.start, 50)
+    if rng.random() < 0.5:  # a regular buyer until a few months ago
+        s.regular_purchases(
+            last + rng.randint(0, 10), min(s.start, last + 300), rng.randint(15, 40)
+        )
+    else:
+        s.purchases(last + rng.randint(0, 20), s.start, 50)
     if showcase or rng.random() < 0.08:
         s.big_spender(last, min(300, s.start))
     s.outreach(rng.randint(0, 10), last - 1, 15)
@@ -403,7 +428,9 @@ def fading(s: Story, rng, showcase):
 
 
 def churned(s: Story, rng, showcase):
-    """churned: no activity for over 90 days, subscriptions cancelled or expired."""
+    """churned: no activity for over 90 days, subscriptions cancelled or expired. Their
+    purchases end at the last activity: a regular rhythm, a short burst, or a slow trickle
+    (the first two make the low P(alive) of the predictions)."""
     since = s.draft.since = rng.randint(150, TENURE_DAYS)
     last = rng.randint(91, 90 + LOOKBACK_DAYS) if showcase else rng.randint(91, s.start)
     if rng.random() < 0.6:
@@ -417,7 +444,19 @@ def churned(s: Story, rng, showcase):
     else:
         s.event(last, kinds.LOGIN, person=False)
     s.usage(last, s.start, rng.randint(6, 20))
-    s.purchases(last + rng.randint(0, 60), s.start, 70)
+    habit = rng.random()
+    if habit < 0.4:  # a regular buyer once, silent for far longer than their rhythm
+        s.regular_purchases(
+            last + rng.randint(0, 10), min(s.start, last + 360), rng.randint(15, 45)
+        )
+    elif habit < 0.7:  # a few orders in quick succession, then gone
+        day = last + rng.randint(0, 10)
+        for _ in range(rng.randint(2, 4)):
+            if day <= s.start:
+                s.purchase(day)
+            day += rng.randint(4, 20)
+    else:
+        s.purchases(last + rng.randint(0, 60), s.start, 70)
     if last <= 300 and rng.random() < 0.04:
         s.big_spender(last, min(330, s.start))
     s.outreach(rng.randint(0, 30), last - 1, 30)

@@ -98,6 +98,8 @@ SERVICE_PLANS = ["DEMO-SUPPORT", "DEMO-HOSTING"]
 LEGACY = "DEMO-CRM-CLASSIC"
 # One-off purchases: (sku, most units in one order).
 GOODS = [("DEMO-SCANNER", 5), ("DEMO-TABLET", 3), ("DEMO-LABELS", 10), ("DEMO-TRAINING", 2)]
+# What a customer with a buying rhythm reorders: consumables and small kit.
+SUPPLIES = [("DEMO-LABELS", 6), ("DEMO-SCANNER", 2)]
 BIG_TICKETS = [("DEMO-CONSULTING", 5), ("DEMO-TABLET", 8), ("DEMO-ONBOARDING", 2)]
 
 SUBJECTS = {

@@ -30,6 +30,7 @@ from engagement.models.workflow import MAX_HOLDOUT_PERCENT, Playbook
 from engagement.tasks import enqueue_campaign_run
 from engagement.workflow import campaigns as campaign_services
 from engagement.workflow import segments as segment_services
+from engagement.workflow.customer_filters import P_ALIVE_BANDS
 from engagement.workflow.outcomes import campaign_outcome
 
 from .workflow import outcome_panel
@@ -71,6 +72,17 @@ def segment_filters_from_list(params: QueryDict, *, user) -> str:
     for key in params:
         value = params.get(key, "")
         if key in _NOT_FILTERS or key == "segment":
+            continue
+        if key == "p_alive":  # the sidebar's band: two bounds of the segment's
+            band = P_ALIVE_BANDS.get(value)
+            if band is None:
+                problems.append("“No prediction” cannot be saved in a segment.")
+                continue
+            low, high = band
+            if low is not None:
+                wanted["p_alive_gte"] = str(low)
+            if high is not None:
+                wanted["p_alive_lt"] = str(high)
             continue
         name = _LIST_PARAMETERS.get(key)
         if name is None:

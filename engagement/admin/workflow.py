@@ -189,6 +189,7 @@ class AlertRuleForm(forms.ModelForm):
             "count",
             "window_days",
             "min_revenue",
+            "max_p_alive",
         ]
 
     def clean(self):
@@ -233,10 +234,13 @@ class AlertRuleAdmin(admin.ModelAdmin):
                     "count",
                     "window_days",
                     "min_revenue",
+                    "max_p_alive",
                 ],
                 "description": "status_changed: to status (and optionally from status); "
                 "type gained/lost: customer type; support spike: count within window days; "
-                "high-value inactive: minimum revenue over 365 days.",
+                "high-value inactive: minimum revenue over 365 days; predicted value at "
+                "risk: P(alive) below max p alive and predicted 365-day CLV of at least "
+                "min revenue.",
             },
         ),
         (

@@ -4,6 +4,7 @@ else computed live (the two paths answer the same numbers)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from engagement.engine.rule_sets import current_rules
 
@@ -11,6 +12,7 @@ from . import rollups
 from .activity import activation, activity, cohorts, headline_activity, lifecycle, stickiness
 from .money import active_comparison, mrr, revenue
 from .periods import EVERYONE, Period, Segment
+from .prediction import predicted_clv_by_activity, predicted_value, value_at_risk_by_owner
 from .status import engagement_counts, status_history, type_history
 
 
@@ -30,6 +32,8 @@ class Dashboard:
     revenue: list = field(default_factory=list)
     cohorts: list = field(default_factory=list)
     comparison: list = field(default_factory=list)
+    prediction: dict = field(default_factory=dict)  # predicted CLV by status and type
+    value_at_risk: list = field(default_factory=list)  # by owner
     refresh: object = None  # the MetricRefresh the rolled-up panels came from, if any
 
 
@@ -53,9 +57,24 @@ def dashboard(*, period: Period, segment: Segment = EVERYONE) -> Dashboard:
         mrr=mrr(period=period, segment=segment, rules=rules),
         revenue=revenue(period=period, segment=segment),
         cohorts=answer("cohorts", **kw),
-        comparison=answer("comparison", **kw, rules=rules),
+        comparison=_with_predicted_clv(
+            answer("comparison", **kw, rules=rules),
+            predicted_clv_by_activity(end=period.end, segment=segment, rules=rules),
+        ),
+        prediction=predicted_value(segment=segment),
+        value_at_risk=value_at_risk_by_owner(segment=segment),
         refresh=kw["refresh"],
     )
+
+
+def _with_predicted_clv(comparison: list[dict], sums: dict) -> list[dict]:
+    """The comparison's groups with `predicted_clv`: their predicted 365-day CLV per customer
+    (like lifetime value: over every customer of the group, predicted or not)."""
+    for group in comparison:
+        n = group["customers"]
+        total = sums.get(group["group"], Decimal(0))
+        group["predicted_clv"] = (total / n).quantize(Decimal("0.01")) if n else None
+    return comparison
 
 
 _FETCH = object()

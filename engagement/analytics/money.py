@@ -120,6 +120,17 @@ def revenue(*, period: Period, segment: Segment = EVERYONE) -> list[dict]:
     return out
 
 
+def active_flag(field_name: str, *, end: dt.date, rules):
+    """True for rows whose `field_name` (a customer id) is an active customer on `end`: an
+    activity within the rules' active days up to that day (the comparison's two groups)."""
+    active_ids = Interaction.objects.filter(
+        kinds.activity_q(),
+        occurred_at__gte=local_day_start(end - dt.timedelta(days=rules.active_days)),
+        occurred_at__lt=local_day_start(end + dt.timedelta(days=1)),
+    ).values("customer_id")
+    return Case(When(**{f"{field_name}__in": active_ids}, then=Value(True)), default=Value(False))
+
+
 def active_comparison(*, period: Period, segment: Segment = EVERYONE, rules=None) -> list[dict]:
     """Active versus non-active customers on the period's last day: customers, average
     engagement score, net revenue of the 365 days to that day and its share, lifetime value
@@ -127,19 +138,11 @@ def active_comparison(*, period: Period, segment: Segment = EVERYONE, rules=None
     MRR on that day."""
     end = period.end
     rules = rules or current_rules()
-    window = rules.active_days
     # Revenue and interactions over the year that ends on the period's last day.
     year_start = local_day_start(end - dt.timedelta(days=364))
-    active_ids = Interaction.objects.filter(
-        kinds.activity_q(),
-        occurred_at__gte=local_day_start(end - dt.timedelta(days=window)),
-        occurred_at__lt=local_day_start(end + dt.timedelta(days=1)),
-    ).values("customer_id")
 
     def flag(field_name):
-        return Case(
-            When(**{f"{field_name}__in": active_ids}, then=Value(True)), default=Value(False)
-        )
+        return active_flag(field_name, end=end, rules=rules)
 
     groups = {True: {}, False: {}}
     for row in (

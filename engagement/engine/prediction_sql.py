@@ -3,6 +3,7 @@
 `purchase_summary(as_of)` returns the same `Summary` as
 `engagement.engine.prediction.summarize_purchases` does from (customer, local date, amount)
 rows; tests/engagement/engine/test_prediction_sql.py holds the two against each other.
+`net_revenue` (historical CLV) and `current_customer_ids` are the other two reads of a fit.
 
 Purchase days are local dates in the current time zone (the site's TIME_ZONE unless one is
 activated). Unlike the engagement figures, which only compare timestamps with window starts,
@@ -79,8 +80,7 @@ def purchase_summary_sql(id_count: int = 0) -> tuple[str, tuple]:
 
 def purchase_summary(as_of: dt.date, customer_ids=None) -> Summary:
     """Every non-archived customer's (or those of `customer_ids`) purchase summary as of D."""
-    end = timezone.make_aware(dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min))
-    bound = connection.ops.adapt_datetimefield_value(end)
+    bound = _end_bound(as_of)
     if customer_ids is None:
         sql, params = purchase_summary_sql()
         chunks = [_fetch(sql, (*params, bound))]
@@ -105,9 +105,10 @@ def purchase_summary(as_of: dt.date, customer_ids=None) -> Summary:
     )
 
 
-def _fetch(sql: str, params: tuple) -> tuple[np.ndarray, ...]:
-    """The query's rows as int64 columns: ids, x, first and last day (epoch days), repeat cents."""
-    columns = [[] for _ in range(5)]
+def _fetch(sql: str, params: tuple, width: int = 5) -> tuple[np.ndarray, ...]:
+    """The query's rows as `width` int64 columns (the summary's: ids, x, first and last day in
+    epoch days, repeat cents)."""
+    columns = [[] for _ in range(width)]
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(FETCH):
@@ -116,3 +117,52 @@ def _fetch(sql: str, params: tuple) -> tuple[np.ndarray, ...]:
     return tuple(
         np.concatenate(parts) if parts else np.array([], dtype=np.int64) for parts in columns
     )
+
+
+def _end_bound(as_of: dt.date):
+    """The bound "before local D + 1" as the database's timestamp value."""
+    end = timezone.make_aware(dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min))
+    return connection.ops.adapt_datetimefield_value(end)
+
+
+def _by_ids(sql_of, fixed: tuple, customer_ids, width: int) -> tuple[np.ndarray, ...]:
+    """Run `sql_of(id_count)` once (customer_ids None) or per chunk of ids, concatenated."""
+    if customer_ids is None:
+        parts = [_fetch(sql_of(0), fixed, width)]
+    else:
+        ids = sorted({int(pk) for pk in customer_ids})
+        parts = [
+            _fetch(sql_of(len(ids[i : i + ID_CHUNK])), (*fixed, *ids[i : i + ID_CHUNK]), width)
+            for i in range(0, len(ids), ID_CHUNK)
+        ] or [tuple(np.array([], dtype=np.int64) for _ in range(width))]
+    return tuple(np.concatenate(column) for column in zip(*parts, strict=True))
+
+
+def net_revenue(as_of: dt.date, customer_ids=None) -> tuple[np.ndarray, np.ndarray]:
+    """(customer ids, net revenue in cents) up to D: purchases minus refunds, per customer
+    with either (sorted by id; archived customers included: callers pick their ids)."""
+
+    def sql(id_count):
+        ids = f" AND customer_id IN ({', '.join(['%s'] * id_count)})" if id_count else ""
+        return f"""
+            SELECT customer_id,
+              CAST(SUM(CASE WHEN kind = 'purchase' THEN ROUND(amount * 100)
+                            ELSE -ROUND(amount * 100) END) AS BIGINT)
+            FROM {INTERACTIONS}
+            WHERE kind IN ('purchase', 'refund') AND occurred_at < %s{ids}
+            GROUP BY customer_id
+            ORDER BY customer_id
+        """
+
+    ids, cents = _by_ids(sql, (_end_bound(as_of),), customer_ids, 2)
+    return ids, cents
+
+
+def current_customer_ids(customer_ids=None) -> np.ndarray:
+    """The ids of every non-archived customer (or those among `customer_ids`), sorted."""
+
+    def sql(id_count):
+        ids = f" AND id IN ({', '.join(['%s'] * id_count)})" if id_count else ""
+        return f"SELECT id FROM {CUSTOMERS} WHERE archived_at IS NULL{ids} ORDER BY id"
+
+    return _by_ids(sql, (), customer_ids, 1)[0]

@@ -1,4 +1,5 @@
 from .metrics import ActivityCell, CohortCell, ComparisonCell, MetricRefresh
+from .predictions import CustomerPrediction, PredictionFit
 from .results import CustomerType, EngagementResult, Status, StatusHistory, TypeChange
 from .rules import RuleSet
 from .runs import RecomputeChunk, RecomputeRun
@@ -16,11 +17,13 @@ __all__ = [
     "CampaignMember",
     "CohortCell",
     "ComparisonCell",
+    "CustomerPrediction",
     "CustomerType",
     "EngagementResult",
     "MetricRefresh",
     "Playbook",
     "PlaybookStep",
+    "PredictionFit",
     "RecomputeChunk",
     "RecomputeRun",
     "RuleSet",

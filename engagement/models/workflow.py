@@ -71,6 +71,7 @@ class AlertRule(models.Model):
         SUBSCRIPTION_CANCELLED = "subscription_cancelled", "Subscription cancelled"
         SUPPORT_SPIKE = "support_spike", "Support spike"
         HIGH_VALUE_INACTIVE = "high_value_inactive", "High-value customer inactive"
+        VALUE_AT_RISK = "value_at_risk", "Predicted value at risk"
 
     class Severity(models.TextChoices):
         INFO = "info", "Info"
@@ -85,6 +86,10 @@ class AlertRule(models.Model):
     count = models.PositiveIntegerField(null=True, blank=True)
     window_days = models.PositiveIntegerField(null=True, blank=True)
     min_revenue = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    # value_at_risk: fires below this P(alive) (a probability, 0 to 1).
+    max_p_alive = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(1)]
+    )
     severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.WARNING)
     playbook = models.ForeignKey(
         Playbook, null=True, blank=True, on_delete=models.SET_NULL, related_name="alert_rules"

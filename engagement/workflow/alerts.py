@@ -31,6 +31,7 @@ from crm.db import chunks
 from customers import kinds
 from customers.models import Customer, Interaction, Subscription
 from engagement.engine.figures import local_day_start
+from engagement.models.predictions import CustomerPrediction
 from engagement.models.results import (
     LAPSED_STATUSES,
     EngagementResult,
@@ -223,6 +224,14 @@ def _matching(rule: AlertRule, customers, *, today):
         return customers.filter(
             engagement__revenue_365__gte=rule.min_revenue, engagement__status__in=LAPSED_STATUSES
         )
+    if trigger == Trigger.VALUE_AT_RISK:
+        if rule.max_p_alive is None or rule.min_revenue is None:
+            return None
+        # The stored predictions (engagement.engine.prediction_service); none, no alert.
+        return customers.filter(
+            prediction__p_alive__lt=rule.max_p_alive,
+            prediction__predicted_clv_365__gte=rule.min_revenue,
+        )
     return None
 
 
@@ -278,7 +287,24 @@ def _heads(rule: AlertRule, ids: list[int], today: dt.date) -> dict[int, str]:
                     f"{n} support interactions in the last {rule.window_days} days "
                     f"(threshold {rule.count})"
                 )
+        elif rule.trigger == Trigger.VALUE_AT_RISK:
+            for prediction in CustomerPrediction.objects.filter(customer_id__in=chunk):
+                heads[prediction.customer_id] = value_at_risk_head(rule, prediction)
     return heads
+
+
+def value_at_risk_head(rule: AlertRule, prediction: CustomerPrediction) -> str:
+    """Why a value_at_risk alert fired: the prediction's figures against the rule's, and the
+    prediction's own one-line reason."""
+    p_alive = f"{prediction.p_alive:.2f}"
+    if float(p_alive) >= rule.max_p_alive:  # 0.498 is below 0.50: say so in three digits
+        p_alive = f"{prediction.p_alive:.3f}"
+    return (
+        f"Predicted value at risk: P(alive) {p_alive} below "
+        f"{rule.max_p_alive:.2f}, predicted 365-day CLV {prediction.predicted_clv_365:,.2f} "
+        f">= {rule.min_revenue:,.2f} (value at stake {prediction.value_at_stake:,.2f}, "
+        f"prediction as of {prediction.as_of}); {prediction.reason}"
+    )
 
 
 def _message(rule: AlertRule, customer, head: str | None, *, today) -> str:

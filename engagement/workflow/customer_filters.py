@@ -18,6 +18,14 @@ from engagement.models.results import CustomerType, EngagementResult, Status
 
 # The status filter's value for customers the recompute has not classified yet.
 NOT_COMPUTED = "none"
+# The admin's P(alive) bands (its `p_alive` parameter): value -> (p_alive_gte, p_alive_lt),
+# None for an open end; a segment saves a band as those two filters.
+P_ALIVE_BANDS = {
+    "lt25": (None, 0.25),
+    "25to50": (0.25, 0.5),
+    "50to75": (0.5, 0.75),
+    "gte75": (0.75, None),
+}
 
 
 class CustomerListFilter(django_filters.FilterSet):
@@ -44,6 +52,20 @@ class CustomerListFilter(django_filters.FilterSet):
         method="filter_archived",
         label="true: only archived customers; false (the default): only current ones.",
     )
+    p_alive_lt = django_filters.NumberFilter(
+        field_name="prediction__p_alive",
+        lookup_expr="lt",
+        min_value=0,
+        max_value=1,
+        label="P(alive) of the stored prediction below this (0 to 1).",
+    )
+    p_alive_gte = django_filters.NumberFilter(
+        field_name="prediction__p_alive",
+        lookup_expr="gte",
+        min_value=0,
+        max_value=1,
+        label="P(alive) of the stored prediction at least this (0 to 1).",
+    )
 
     class Meta:
         model = Customer
@@ -57,6 +79,8 @@ class CustomerListFilter(django_filters.FilterSet):
             "industry",
             "reactivated",
             "archived",
+            "p_alive_lt",
+            "p_alive_gte",
         ]
 
     def filter_type(self, queryset, name, value):

@@ -1,7 +1,8 @@
 """The demo brought to life: customers loaded (customers.demo), then engagement recomputed
-over the last year, the alert rules evaluated (alerts, action plans) and the dashboard
-rollups built. Two held-out alert rules get a past around the recompute (demo_outcomes),
-for "Does it work?". The `seed_demo` command parses its arguments and calls `demo_load`.
+over the last year, the purchase models fitted (predictions, by today's full run), the alert
+rules evaluated (alerts, action plans) and the dashboard rollups built. Two held-out alert
+rules get a past around the recompute (demo_outcomes), for "Does it work?". The `seed_demo`
+command parses its arguments and calls `demo_load`.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from customers.demo import SeedResult, demo_seed
 from customers.demo.archetypes import LOOKBACK_DAYS
 from engagement.analytics.rollups import metrics_refresh
 from engagement.models.metrics import MetricRefresh
+from engagement.models.predictions import PredictionFit
 from engagement.models.results import EngagementResult, StatusHistory, TypeChange
-from engagement.models.workflow import ActionPlan, Alert
+from engagement.models.workflow import ActionPlan, Alert, AlertRule
 
 from .demo_outcomes import demo_trials_fire, demo_trials_prepare
+from .playbooks import alert_rule_save
 from .runs import RunSummary, engagement_run
 
 # The rollups take about 100 s per million interactions on SQLite: past this base size they
@@ -38,6 +41,7 @@ class DemoReport:
     engagement: RunSummary
     alerts: int
     refresh: MetricRefresh | None  # None: more than ROLLUP_LIMIT customers
+    predictions: PredictionFit | None = None  # the fit of today's run
 
 
 def demo_load(
@@ -78,9 +82,13 @@ def demo_load(
     _recompute_history(loaded, history_days, progress)
     trials = demo_trials_fire(customer_ids=loaded.ids, days=history_days, today=today)
     say(f"{trials:,} alerts of held-out rules fired months ago (their outcomes have matured).")
-    note("recomputing today and evaluating the alert rules")
+    _switch_on_value_at_risk()
+    note("recomputing today, fitting the predictions and evaluating the alert rules")
     summary = engagement_run(as_of=today, progress=_labelled(progress, "engagement today"))
     fired = summary.alerts
+    fit = PredictionFit.objects.order_by("-fitted_at", "-id").first()
+    if fit is not None:
+        say(f"Predictions {fit} ({fit.seconds:.1f}s).")
     say(
         f"Engagement of {summary.customers:,} customers as of {summary.as_of} "
         f"({summary.seconds:.1f}s); {fired:,} alerts fired."
@@ -91,7 +99,17 @@ def demo_load(
         db.analyze(EngagementResult, StatusHistory, TypeChange)
         note("building the dashboard rollups")
         refresh = metrics_refresh()
-    return DemoReport(loaded=loaded, engagement=summary, alerts=fired, refresh=refresh)
+    return DemoReport(
+        loaded=loaded, engagement=summary, alerts=fired, refresh=refresh, predictions=fit
+    )
+
+
+def _switch_on_value_at_risk():
+    """The shipped value_at_risk rules are inactive (docs/definitions.md, "Choices"); the demo
+    shows them at work."""
+    rules = AlertRule.objects.filter(trigger=AlertRule.Trigger.VALUE_AT_RISK, is_active=False)
+    for rule in rules:
+        alert_rule_save(rule=rule, is_active=True)
 
 
 def _recompute_history(loaded: SeedResult, days: list[dt.date], progress: Progress | None):

@@ -16,6 +16,7 @@ TRIGGER_PARAMETERS = {
     AlertRule.Trigger.SUBSCRIPTION_CANCELLED: (),
     AlertRule.Trigger.SUPPORT_SPIKE: ("count", "window_days"),
     AlertRule.Trigger.HIGH_VALUE_INACTIVE: ("min_revenue",),
+    AlertRule.Trigger.VALUE_AT_RISK: ("max_p_alive", "min_revenue"),
 }
 STEP_FIELDS = ("title", "description", "kind", "offset_days", "assignee_role")
 

@@ -1,9 +1,11 @@
-"""A recompute run: recompute the stored engagement as of D, then evaluate the alert rules as
-of the same D. Every way a recompute starts calls `engagement_run`: the nightly task and the
-API (engagement.tasks.recompute_all), the admin actions and the freshness refresh
-(engagement.tasks.refresh_customers, drain_refreshes), the `recompute_engagement` command and
-the demo (engagement.workflow.demo). PRODUCT: rules are evaluated after every recompute,
-however it is started, as of that recompute's D (docs/definitions.md, "Alert rules").
+"""A recompute run: recompute the stored engagement as of D, bring the predictions to D (a
+full run fits the models; a run of some customers predicts them with the model in use),
+then evaluate the alert rules as of the same D. Every way a recompute starts calls
+`engagement_run`: the nightly task and the API (engagement.tasks.recompute_all), the admin
+actions and the freshness refresh (engagement.tasks.refresh_customers, drain_refreshes), the
+`recompute_engagement` command and the demo (engagement.workflow.demo). The rules are
+evaluated after every recompute, however it is started, as of that recompute's D
+(docs/definitions.md, "Alert rules").
 
 The evaluation reads the moves the recompute stored as of D (history rows' `as_of`), so a
 run redelivered after a crash, or run twice for one D, finds the same moves and the cooldown
@@ -26,7 +28,6 @@ backend (RabbitMQ's rpc:// has no chords) and whether a chunk was redelivered or
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 import secrets
 import time
@@ -44,6 +45,7 @@ from customers.outbox import (
     customer_changes_cover,
 )
 from engagement.engine.locks import recompute_lock
+from engagement.engine.prediction_service import predictions_fit, predictions_refresh
 from engagement.engine.recompute import (
     BATCH_SIZE,
     RecomputeSummary,
@@ -67,16 +69,12 @@ CHUNK_IDS = 50_000
 # the next full recompute marks it failed and starts.
 STALE_AFTER = dt.timedelta(minutes=15)
 
-# The prediction fit, when the prediction feature is installed: a full run fits the model
-# as of D before the alert rules are evaluated (value_at_risk reads the predictions).
-PREDICTIONS_FIT = ("engagement.engine.prediction_service", "predictions_fit")
-
 
 class RunSummary(RecomputeSummary):
     """A recompute's summary (engagement.engine.recompute.RecomputeSummary) and its alerts:
     `alerts` (how many fired), `alerts_by_rule` {rule name: n} (only rules that fired) and
-    `predictions` (the fit's answer on a full run with the feature, else None); a full run
-    adds `run` (its RecomputeRun id)."""
+    `predictions` (a full run: the fit, in words; a run of some customers: the refresh's
+    answer, None before the first fit; None when the rules were not evaluated)."""
 
 
 class RunBusy(Exception):
@@ -185,31 +183,22 @@ def engagement_refresh_changed(*, limit: int | None = None, budget_seconds: floa
 
 
 def engagement_run_finish(*, as_of: dt.date, customer_ids: Iterable[int] | None = None) -> dict:
-    """What follows a recompute as of `as_of`: on a full run (`customer_ids` None) the
-    prediction fit, if present; then the alert rules for those customers.
+    """What follows a recompute as of `as_of`: the predictions (a full run, `customer_ids`
+    None, fits the models; otherwise those customers are predicted with the model in use),
+    then the alert rules for those customers (value_at_risk reads the predictions).
 
     Answers {"alerts", "alerts_by_rule", "predictions"}.
     """
-    predictions = predictions_fit_if_present(as_of) if customer_ids is None else None
+    if customer_ids is None:
+        predictions = str(predictions_fit(as_of=as_of))
+    else:
+        predictions = predictions_refresh(customer_ids=customer_ids, as_of=as_of)
     alerts = alerts_evaluate(as_of=as_of, customer_ids=customer_ids)
     return {
         "alerts": alerts["alerts"],
         "alerts_by_rule": {name: n for name, n in alerts["by_rule"].items() if n},
         "predictions": predictions,
     }
-
-
-def predictions_fit_if_present(as_of: dt.date):
-    """Fit the predictions as of `as_of` when the feature is installed; None when it is not."""
-    module, name = PREDICTIONS_FIT
-    try:
-        fit = getattr(importlib.import_module(module), name)
-    except ModuleNotFoundError as error:
-        if error.name != module:
-            raise  # the feature is there but broken: say so, do not skip it quietly
-        return None
-    answer = fit(as_of=as_of)
-    return answer if _plain(answer) else str(answer)
 
 
 def _plain(value) -> bool:

@@ -2,7 +2,20 @@
 
 import datetime as dt
 
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce
 
 from crm import permissions
 from engagement.models.runs import RecomputeRun
@@ -82,10 +95,26 @@ def action_step_list(*, user) -> QuerySet[ActionStep]:
     return permissions.visible_workflow(user, steps, customer_field="plan__customer")
 
 
+def value_at_stake():
+    """An alert's customer's predicted 365-day CLV x (1 - P(alive)): what the customer may not
+    bring (docs/definitions.md, "Prediction"); 0 without a prediction."""
+    prediction = "customer__prediction__"
+    return Coalesce(
+        ExpressionWrapper(
+            Cast(F(f"{prediction}predicted_clv_365"), FloatField())
+            * (Value(1.0) - F(f"{prediction}p_alive")),
+            output_field=FloatField(),
+        ),
+        Value(0.0),
+        output_field=FloatField(),
+    )
+
+
 def my_work(*, user, today: dt.date, horizon_days: int = 7):
-    """Open alerts of the user (critical first, then newest first) and their open steps due
-    within `horizon_days` or overdue (oldest due first); at most MY_WORK_ROWS of each, the
-    most urgent ones, whatever their age."""
+    """Open alerts of the user (critical first, then by value at stake, highest first, then
+    newest first) and their open steps due within `horizon_days` or overdue (oldest due
+    first); at most MY_WORK_ROWS of each, the most urgent ones, whatever their age: the order
+    is the query's, before the limit. Alerts carry `value_at_stake`."""
     severity_rank = Case(
         *(When(severity=code, then=Value(rank)) for rank, code in enumerate(SEVERITY_ORDER)),
         default=Value(len(SEVERITY_ORDER)),
@@ -96,7 +125,8 @@ def my_work(*, user, today: dt.date, horizon_days: int = 7):
         Alert.objects.filter(Q(assignee=user) | Q(action_plan__owner=user))
         .filter(status__in=Alert.OPEN_STATES)
         .select_related("customer", "rule", "action_plan")
-        .order_by(severity_rank, "-created_at", "-pk")[:MY_WORK_ROWS]
+        .annotate(value_at_stake=value_at_stake())
+        .order_by(severity_rank, "-value_at_stake", "-created_at", "-pk")[:MY_WORK_ROWS]
     )
     steps = list(
         ActionStep.objects.filter(

@@ -29,6 +29,7 @@ from customers.models import Customer
 from engagement.admin.display import STATUS_LABELS, TYPE_LABELS
 from engagement.analytics.board import Dashboard, dashboard
 from engagement.analytics.periods import Period, Segment
+from engagement.analytics.prediction import AT_RISK_P_ALIVE
 from engagement.models.results import CustomerType, Status
 from engagement.workflow.outcomes import outcome_rows
 
@@ -175,6 +176,8 @@ def _panels(board: Dashboard) -> list[Panel]:
             note="A customer may hold several types.",
         )
     )
+
+    panels.extend(_prediction_panels(board))
 
     labels = [_label(r["start"], unit) for r in board.activity]
     status_keys = [s.value for s in Status]
@@ -359,6 +362,7 @@ def _panels(board: Dashboard) -> list[Panel]:
         ("revenue", "Revenue in period", _money),
         ("revenue_share", "Revenue share", _pct),
         ("clv", "Lifetime value per customer", _money),
+        ("predicted_clv", "Predicted 365-day CLV per customer", _money),
         ("interactions_per_customer", "Interactions per customer", _plain),
         ("mrr", "MRR", _money),
     ]
@@ -390,7 +394,8 @@ def _panels(board: Dashboard) -> list[Panel]:
             note=(
                 f"Active: customer activity within the active days before "
                 f"{board.period.end:%d %b %Y}. Lifetime value: net revenue to that day "
-                "per customer."
+                "per customer. Predicted CLV: the stored predictions (the model in use), "
+                "per customer of the group."
             ),
             side_table=True,
         )
@@ -477,6 +482,70 @@ def _interval(uplift: dict | None) -> list:
     if uplift is None:
         return [None, None, None]
     return [uplift["value"], uplift["low"], uplift["high"]]
+
+
+def _prediction_panels(board: Dashboard) -> list[Panel]:
+    """Predicted 365-day CLV by status and by type, and the value at risk by owner."""
+    value = board.prediction
+    model = value["model"]
+    if model is None:
+        source = "No prediction model fitted yet (the nightly recompute fits one)."
+    elif not model.fitted:
+        source = f"The model is not fitted: {model.message}."
+    else:
+        source = (
+            f"Stored predictions; model fitted as of {model.as_of:%d %b %Y} on "
+            f"{model.customers:,} buyers. {value['predicted']:,} customers predicted."
+        )
+    panels = []
+    for key, title, labels in (
+        ("status", "Predicted 365-day CLV by status", STATUS_LABELS),
+        ("type", "Predicted 365-day CLV by type", TYPE_LABELS),
+    ):
+        groups = value[f"by_{key}"]
+        rows = [[labels[code], g["customers"], g["predicted_clv"]] for code, g in groups.items()]
+        panels.append(
+            Panel(
+                f"predicted-clv-{key}",
+                title,
+                [key.capitalize(), "Customers", "Predicted CLV"],
+                rows,
+                charts.bar_chart(
+                    title=title,
+                    labels=[r[0] for r in rows],
+                    values=[float(r[2]) for r in rows],
+                    fmt=_money,
+                    height=200,
+                ),
+                note=source
+                + (" A customer may hold several types." if key == "type" else "")
+                + f" Total {value['total']:,.2f}.",
+            )
+        )
+    owners = board.value_at_risk
+    rows = [[r["owner"] or "No owner", r["customers"], r["predicted_clv"]] for r in owners]
+    at_risk = value["at_risk"]
+    panels.append(
+        Panel(
+            "value-at-risk",
+            "Value at risk by owner",
+            ["Owner", "Customers", "Predicted CLV at risk"],
+            rows,
+            charts.bar_chart(
+                title="Predicted 365-day CLV of customers with P(alive) below 0.5, by owner",
+                labels=[r[0] for r in rows],
+                values=[float(r[2]) for r in rows],
+                fmt=_money,
+                height=200,
+            ),
+            note=(
+                f"Customers whose P(alive) is below {AT_RISK_P_ALIVE}: "
+                f"{at_risk['customers']:,}, with a predicted 365-day CLV of "
+                f"{at_risk['predicted_clv']:,.2f} together. {source}"
+            ),
+        )
+    )
+    return panels
 
 
 def _share(part, whole):

@@ -1,4 +1,4 @@
 """Admin faces of the engine: rule versions, stored results, history, full recompute runs
-(progress), the customer panel."""
+(progress), prediction fits, the customer page's panels."""
 
-from . import history, results, rules, runs  # noqa: F401  (register the ModelAdmins)
+from . import history, predictions, results, rules, runs  # noqa: F401  (register the ModelAdmins)

@@ -1,8 +1,10 @@
-"""Serializers of the engagement API: rule sets, the live evaluation, recompute and segments."""
+"""Serializers of the engagement API: rule sets, the live evaluation, recompute, segments and
+the prediction model."""
 
 from rest_framework import serializers
 
 from crm.api.fields import DayField
+from engagement.models.predictions import PredictionFit
 from engagement.models.results import CustomerType, Status
 from engagement.models.rules import RuleSet
 
@@ -106,3 +108,63 @@ class SegmentsSerializer(serializers.Serializer):
     unclassified = serializers.IntegerField(help_text="Customers not yet recomputed.")
     by_status = serializers.DictField(child=serializers.IntegerField())
     by_type = serializers.DictField(child=serializers.IntegerField())
+
+
+class BgNbdSerializer(serializers.Serializer):
+    r = serializers.FloatField()
+    alpha = serializers.FloatField(help_text="In days.")
+    a = serializers.FloatField()
+    b = serializers.FloatField()
+
+
+class GammaGammaSerializer(serializers.Serializer):
+    p = serializers.FloatField()
+    q = serializers.FloatField()
+    gamma = serializers.FloatField()
+
+
+class PredictionModelSerializer(serializers.ModelSerializer):
+    """A fit of the prediction models; `bg_nbd` and `gamma_gamma` are null when it was not
+    fitted (too little data)."""
+
+    time_unit = serializers.SerializerMethodField(help_text='Always "day".')
+    bg_nbd = serializers.SerializerMethodField()
+    gamma_gamma = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PredictionFit
+        fields = [
+            "as_of",
+            "fitted_at",
+            "customers",
+            "repeaters",
+            "converged",
+            "log_likelihood",
+            "time_unit",
+            "bg_nbd",
+            "gamma_gamma",
+        ]
+        read_only_fields = fields
+
+    def get_time_unit(self, fit) -> str:
+        return "day"
+
+    def get_bg_nbd(self, fit) -> BgNbdSerializer(allow_null=True):
+        return {"r": fit.r, "alpha": fit.alpha, "a": fit.a, "b": fit.b} if fit.fitted else None
+
+    def get_gamma_gamma(self, fit) -> GammaGammaSerializer(allow_null=True):
+        return {"p": fit.p, "q": fit.q, "gamma": fit.gamma} if fit.fitted else None
+
+
+class PredictionFitRequestSerializer(serializers.Serializer):
+    as_of = serializers.DateField(
+        required=False,
+        allow_null=True,
+        input_formats=["%Y-%m-%d"],
+        help_text="Fit on the purchases up to this day (YYYY-MM-DD); default today.",
+    )
+
+
+class PredictionFitQueuedSerializer(serializers.Serializer):
+    task_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=["queued"])

@@ -1,5 +1,6 @@
 """/api/customers/{id}/engagement/, engagement/rules/, engagement/recompute/ (and
-{task id}/: its progress), segments/."""
+{task id}/: its progress), segments/, predictions/model/, predictions/fit/,
+customers/{id}/prediction/."""
 
 from django.urls import path
 
@@ -19,4 +20,11 @@ urlpatterns = [
         name="engagement-recompute-progress",
     ),
     path("segments/", views.SegmentsView.as_view(), name="segments"),
+    path("predictions/model/", views.PredictionModelView.as_view(), name="prediction-model"),
+    path("predictions/fit/", views.PredictionFitView.as_view(), name="prediction-fit"),
+    path(
+        "customers/<int:pk>/prediction/",
+        views.CustomerPredictionView.as_view(),
+        name="customer-prediction",
+    ),
 ]

@@ -1,4 +1,5 @@
-"""The engagement API: live evaluation of one customer, rules, recompute and segments.
+"""The engagement API: live evaluation of one customer, rules, recompute, segments and
+predictions (the model, a fit, one customer's prediction).
 
 Thin views: a selector or service call each; permissions from crm.permissions.
 """
@@ -15,11 +16,13 @@ from rest_framework.views import APIView
 from crm.api.json_renderer import JSONRenderer
 from crm.api.permissions import ConfigurationPermission, IsCRMUser
 from customers.api.filters import CustomerFilter
+from customers.api.serializers import PredictionSerializer
 from customers.models import Customer
 from engagement.analytics.status import engagement_counts
 from engagement.engine.live import CustomerNotFound, engagement_evaluate
 from engagement.engine.rule_sets import rule_set_ensure, rule_set_update
-from engagement.tasks import enqueue_recompute_all, recompute_all
+from engagement.models.predictions import CustomerPrediction, PredictionFit
+from engagement.tasks import enqueue_recompute_all, fit_predictions, recompute_all
 from engagement.workflow.selectors import recompute_run_of_task
 
 from . import serializers
@@ -195,3 +198,79 @@ class SegmentsView(APIView):
                 "by_type": counts["types"],
             }
         )
+
+
+class PredictionModelView(APIView):
+    renderer_classes = _RENDERERS
+    permission_classes = [IsCRMUser]
+
+    @extend_schema(
+        summary="The latest fit of the prediction models",
+        description=(
+            "BG/NBD (`r`, `alpha` in days, `a`, `b`) and Gamma-Gamma (`p`, `q`, `gamma`) of the "
+            "latest fit, converged or not (a fit that did not converge leaves the previous "
+            "converged model predicting). Both null when the fit had too little data. 404 "
+            "before the first fit."
+        ),
+        responses={200: serializers.PredictionModelSerializer},
+        tags=["predictions"],
+    )
+    def get(self, request):
+        fit = PredictionFit.objects.order_by("-fitted_at", "-id").first()
+        if fit is None:
+            raise NotFound("No prediction model yet: it is fitted by the nightly recompute.")
+        return Response(serializers.PredictionModelSerializer(fit).data)
+
+
+class PredictionFitView(APIView):
+    renderer_classes = _RENDERERS
+    permission_classes = [ConfigurationPermission]
+
+    @extend_schema(
+        summary="Fit the prediction models and predict every customer (CRM admin)",
+        description=(
+            "A background task. Without a broker (the default) it runs in-process at once and "
+            "the answer is the new model (200, as `predictions/model/`); with "
+            "CELERY_BROKER_URL set it is queued and the answer is its task id (202)."
+        ),
+        request=serializers.PredictionFitRequestSerializer,
+        responses={
+            200: serializers.PredictionModelSerializer,
+            202: serializers.PredictionFitQueuedSerializer,
+        },
+        tags=["predictions"],
+    )
+    def post(self, request):
+        body = serializers.PredictionFitRequestSerializer(data=request.data or {})
+        body.is_valid(raise_exception=True)
+        as_of = body.validated_data.get("as_of")
+        day = as_of.isoformat() if as_of else None
+        if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
+            answer = fit_predictions.apply(args=[day], throw=True).get()
+            fit = PredictionFit.objects.get(pk=answer["fit"])
+            return Response(serializers.PredictionModelSerializer(fit).data)
+        result = fit_predictions.delay(day)
+        return Response({"task_id": result.id, "status": "queued"}, status=status.HTTP_202_ACCEPTED)
+
+
+class CustomerPredictionView(APIView):
+    renderer_classes = _RENDERERS
+    permission_classes = [IsCRMUser]
+
+    @extend_schema(
+        summary="A customer's stored prediction",
+        description=(
+            "From the latest fit (or the freshness refresh since). Empty figures with a reason "
+            "when the customer has no purchase yet or the model is not fitted; 404 when the "
+            "customer does not exist or has no prediction yet."
+        ),
+        responses={200: PredictionSerializer},
+        tags=["customers"],
+    )
+    def get(self, request, pk: int):
+        prediction = CustomerPrediction.objects.filter(customer_id=pk).first()
+        if prediction is None:
+            if not Customer.objects.filter(pk=pk).exists():
+                raise NotFound("No such customer.")
+            raise NotFound("No prediction yet for this customer: the next fit makes one.")
+        return Response(PredictionSerializer(prediction).data)

@@ -44,6 +44,7 @@ class AlertRuleSerializer(serializers.ModelSerializer):
             "count",
             "window_days",
             "min_revenue",
+            "max_p_alive",
             "severity",
             "playbook",
             "cooldown_days",

@@ -16,6 +16,9 @@ DASHBOARD = "/admin/engagement/dashboard/"
 PANELS = (
     "status-now",
     "types-now",
+    "predicted-clv-status",
+    "predicted-clv-type",
+    "value-at-risk",
     "status-over-time",
     "types-over-time",
     "activity",
@@ -87,8 +90,8 @@ def test_admin_index_links_to_the_dashboard(client, cs):
 def test_query_count_does_not_grow_with_the_data(client, cs, django_assert_max_num_queries):
     client.force_login(cs)
     _history(2)
-    # 36: the outcome panel reads the campaigns too (engagement.workflow.outcomes).
-    with django_assert_max_num_queries(36) as few:
+    # 40: the outcome panel reads the campaigns too, and the prediction panels their figures.
+    with django_assert_max_num_queries(40) as few:
         client.get(DASHBOARD, {"period": "week"})
     _history(25)
     with django_assert_max_num_queries(len(few.captured_queries)):

@@ -47,7 +47,7 @@ def test_role_opens_dashboard_changes_period_and_opens_a_customer(
 
     page.click("#link-dashboard")
     expect(page.locator("#panel-activity svg")).to_be_visible()
-    expect(page.locator("section.crm-panel")).to_have_count(14)
+    expect(page.locator("section.crm-panel")).to_have_count(17)
     expect(page.locator(".crm-period-note")).to_contain_text("12 month periods")
     screenshot(page, f"dashboard-{role}-month")
 

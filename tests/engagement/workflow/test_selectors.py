@@ -61,3 +61,50 @@ def test_my_work_orders_by_severity_then_newest(rep):
     ]
     alerts, _steps = my_work(user=rep, today=today)
     assert alerts == [made[1], made[2], made[0]]
+
+
+def test_within_a_severity_the_largest_value_at_stake_comes_first_before_the_limit(
+    rep, monkeypatch
+):
+    from engagement.workflow import selectors
+    from tests.engagement.prediction_data import a_fit, a_prediction
+
+    today = timezone.localdate()
+    rule = AlertRule.objects.order_by("pk").first()
+    fit = a_fit()
+    # name: (severity, p_alive, predicted CLV); value at stake = CLV x (1 - p_alive).
+    cases = {
+        "Small stake": ("warning", 0.5, "100.00"),  # 50
+        "Big stake": ("warning", 0.2, "1000.00"),  # 800
+        "Sure to stay": ("warning", 0.99, "4000.00"),  # 40: the largest CLV, yet little at stake
+        "No prediction": ("warning", None, None),  # 0
+        "Critical, small": ("critical", 0.9, "10.00"),  # 1
+    }
+    alerts = {}
+    for age, (name, (severity, p_alive, clv)) in enumerate(cases.items()):
+        customer = Customer.objects.create(name=name, owner=rep)
+        if p_alive is not None:
+            a_prediction(customer, fit=fit, p_alive=p_alive, clv=clv)
+        alert = Alert.objects.create(
+            customer=customer, rule=rule, severity=severity, assignee=rep, fired_on=today
+        )
+        # The big stake is the oldest alert: newest first would put it last.
+        created = timezone.now() - dt.timedelta(days=10 if name == "Big stake" else age)
+        Alert.objects.filter(pk=alert.pk).update(created_at=created)
+        alerts[name] = alert
+
+    work, _ = my_work(user=rep, today=today)
+    assert [a.customer.name for a in work] == [
+        "Critical, small",
+        "Big stake",
+        "Small stake",
+        "Sure to stay",
+        "No prediction",
+    ]
+    assert work[1].value_at_stake == pytest.approx(800.0)
+    assert work[-1].value_at_stake == 0.0
+
+    # The order is the query's: a limit keeps the most at stake, whatever their age.
+    monkeypatch.setattr(selectors, "MY_WORK_ROWS", 2)
+    limited, _ = selectors.my_work(user=rep, today=today)
+    assert [a.customer.name for a in limited] == ["Critical, small", "Big stake"]
