@@ -6,10 +6,12 @@ chunks on workers, a killed worker vs a clean run).
 """
 
 import datetime as dt
+import time
 from decimal import Decimal
 
 from customers.models import Customer, Interaction
 from engagement.models.results import EngagementResult, StatusHistory, TypeChange
+from engagement.models.runs import RecomputeRun
 from engagement.models.workflow import ActionPlan, Alert
 
 
@@ -99,3 +101,17 @@ def varied_base(count: int, *, owner, today: dt.date) -> list[Customer]:
         for extra in (0, 3)
     )
     return customers
+
+
+def wait_for_run(run_id: int, seconds=240) -> RecomputeRun:
+    """The full recompute run `run_id` once it is done or failed (a fanned-out run finishes
+    on the workers, after the task that opened it has answered)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        run = RecomputeRun.objects.get(pk=run_id)
+        if run.state in (RecomputeRun.State.DONE, RecomputeRun.State.FAILED):
+            return run
+        time.sleep(0.3)
+    raise AssertionError(
+        f"run {run_id} not done in {seconds}s: {run.chunks_done}/{run.chunks_total}"
+    )

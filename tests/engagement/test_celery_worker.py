@@ -17,6 +17,7 @@ from customers.models import Customer, Interaction
 from engagement.models.results import EngagementResult, StatusHistory, TypeChange
 from engagement.models.workflow import ActionPlan, Alert, AlertRule, Playbook, PlaybookStep
 from engagement.workflow.defaults import install_defaults
+from tests.engagement.snapshots import engagement_snapshot, wait_for_run
 from tests.factories import UserFactory
 from tests.fixtures.api import client_for
 
@@ -40,64 +41,6 @@ def defaults():
 def quiet_events(monkeypatch):
     """Ingest without the in-process refreshes the events would run: the worker does the work."""
     monkeypatch.setattr("engagement.subscribers.enqueue_drain", lambda: None)
-
-
-def _snapshot() -> dict:
-    """Everything a recompute and an evaluation store, without timestamps of the run."""
-    results = list(
-        EngagementResult.objects.order_by("customer_id").values_list(
-            "customer_id",
-            "status",
-            "reactivated",
-            *EngagementResult.TYPE_FIELDS.values(),
-            "score",
-            "last_activity_on",
-            "revenue_365",
-            "support_interactions",
-            "as_of",
-        )
-    )
-    history = sorted(
-        StatusHistory.objects.values_list("customer_id", "from_status", "to_status", "as_of")
-    )
-    types = sorted(
-        TypeChange.objects.values_list("customer_id", "customer_type", "gained", "as_of")
-    )
-    alerts = sorted(
-        Alert.objects.values_list(
-            "customer_id",
-            "rule_id",
-            "severity",
-            "message",
-            "status",
-            "assignee_id",
-            "fired_on",
-            "action_plan__playbook_id",
-        )
-    )
-    plans = sorted(
-        (
-            plan.customer_id,
-            plan.playbook_id,
-            plan.owner_id,
-            plan.status,
-            plan.started_on,
-            plan.due_on,
-            tuple(
-                plan.steps.order_by("position").values_list(
-                    "title", "due_on", "assignee_id", "status"
-                )
-            ),
-        )
-        for plan in ActionPlan.objects.all()
-    )
-    return {
-        "results": results,
-        "history": history,
-        "types": types,
-        "alerts": alerts,
-        "plans": plans,
-    }
 
 
 def test_history_ingested_through_the_api_alerts_and_plans_on_the_worker(
@@ -135,7 +78,9 @@ def test_history_ingested_through_the_api_alerts_and_plans_on_the_worker(
     assert not EngagementResult.objects.exists()
 
     start()
-    first = send("engagement.tasks.recompute_all").get(timeout=120)
+    # With a broker the full recompute fans out: the run's summary is stored when it is done.
+    opened = send("engagement.tasks.recompute_all").get(timeout=120)
+    first = wait_for_run(opened["run"]).summary
     assert first["customers"] == 2
 
     alert = Alert.objects.get()
@@ -148,10 +93,11 @@ def test_history_ingested_through_the_api_alerts_and_plans_on_the_worker(
     assert alert.action_plan == plan
     assert plan.steps.count() == 3
 
-    before = _snapshot()
-    second = send("engagement.tasks.recompute_all").get(timeout=120)
+    before = engagement_snapshot()
+    opened = send("engagement.tasks.recompute_all").get(timeout=120)
+    second = wait_for_run(opened["run"]).summary
     assert second["alerts"] == 0
-    after = _snapshot()
+    after = engagement_snapshot()
     assert after == before
 
 
@@ -195,12 +141,12 @@ def test_worker_killed_mid_recompute_then_rerun_equals_a_clean_run(broker_app, d
     rerun = send("engagement.workflow_tasks.recompute_and_evaluate", batch_size=1).get(timeout=180)
     assert rerun["customers"] == total
     assert rerun["alerts"] > 0
-    after_crash = _snapshot()
+    after_crash = engagement_snapshot()
 
     for model in (Alert, ActionPlan, StatusHistory, TypeChange, EngagementResult):
         model.objects.all().delete()
     send("engagement.workflow_tasks.recompute_and_evaluate", batch_size=1).get(timeout=180)
-    clean = _snapshot()
+    clean = engagement_snapshot()
 
     for part in clean:
         assert after_crash[part] == clean[part], part

@@ -16,7 +16,12 @@ from engagement.models.runs import RecomputeRun
 from engagement.models.workflow import AlertRule, Playbook, PlaybookStep
 from engagement.workflow.defaults import install_defaults
 from engagement.workflow.runs import engagement_run
-from tests.engagement.snapshots import clear_engagement, engagement_snapshot, varied_base
+from tests.engagement.snapshots import (
+    clear_engagement,
+    engagement_snapshot,
+    varied_base,
+    wait_for_run,
+)
 from tests.factories import UserFactory
 
 BROKER = os.environ.get("CRM_CELERY_WORKER_BROKER", "")
@@ -53,18 +58,6 @@ def _expected():
     return expected
 
 
-def _wait_done(run_id: int, seconds=240) -> RecomputeRun:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        run = RecomputeRun.objects.get(pk=run_id)
-        if run.state in (RecomputeRun.State.DONE, RecomputeRun.State.FAILED):
-            return run
-        time.sleep(0.3)
-    raise AssertionError(
-        f"run {run_id} not done in {seconds}s: {run.chunks_done}/{run.chunks_total}"
-    )
-
-
 def test_two_worker_processes_store_exactly_what_one_process_stores(base, broker_app):
     start, send = broker_app
     expected = _expected()
@@ -74,7 +67,7 @@ def test_two_worker_processes_store_exactly_what_one_process_stores(base, broker
 
     answer = send("engagement.tasks.recompute_all", chunk_ids=40).get(timeout=120)
 
-    run = _wait_done(answer["run"])
+    run = wait_for_run(answer["run"])
     assert run.state == RecomputeRun.State.DONE, run.error
     assert run.chunks_done == run.chunks_total == 15
     assert engagement_snapshot() == expected
@@ -108,7 +101,7 @@ def test_a_worker_killed_mid_run_then_the_run_finishing_gives_the_same(base, bro
     victim.kill()
     assert RecomputeRun.objects.get(pk=run_id).state == RecomputeRun.State.RUNNING
 
-    run = _wait_done(run_id)
+    run = wait_for_run(run_id)
 
     assert run.state == RecomputeRun.State.DONE, run.error
     redone = run.chunks.get(pk=caught.pk)
