@@ -256,11 +256,14 @@ class Command(BaseCommand):
             env=env,
         )
         base_url = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
             try:
-                requests.get(f"{base_url}/api/schema/", timeout=2)
+                # The first schema is slow to build on a busy machine: wait for it, also
+                # so that it is not built inside the timed requests.
+                requests.get(f"{base_url}/api/schema/", timeout=60)
                 return server, base_url
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.2)
         server.kill()
         raise CommandError("gunicorn did not start")
