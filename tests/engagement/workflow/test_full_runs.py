@@ -7,8 +7,6 @@ runs them on real workers.
 
 import datetime as dt
 import random
-import sys
-import types
 
 import pytest
 from django.utils import timezone
@@ -222,16 +220,21 @@ def test_progress_in_the_admin(base, client, crm_admin, rep):
 
 def test_predictions_are_fitted_on_full_runs_before_the_alert_rules(base, monkeypatch):
     calls = []
-    fake = types.ModuleType("engagement.engine.prediction_service")
-    fake.predictions_fit = lambda *, as_of: calls.append(("fit", as_of, Alert.objects.count()))
-    monkeypatch.setitem(sys.modules, fake.__name__, fake)
+    monkeypatch.setattr(
+        runs,
+        "predictions_fit",
+        lambda *, as_of: calls.append(("fit", as_of, Alert.objects.count())),
+    )
+    monkeypatch.setattr(
+        runs, "predictions_refresh", lambda *, customer_ids, as_of: calls.append(("refresh",))
+    )
     real = runs.alerts_evaluate
     monkeypatch.setattr(
         runs, "alerts_evaluate", lambda **kw: calls.append(("alerts",)) or real(**kw)
     )
 
     engagement_run(as_of=TODAY, customer_ids=[base[0].pk])  # some customers: no fit
-    assert calls == [("alerts",)]
+    assert calls == [("refresh",), ("alerts",)]
     calls.clear()
     engagement_run(as_of=TODAY)
     assert calls == [("fit", TODAY, calls[0][2]), ("alerts",)]
