@@ -73,12 +73,20 @@ class EngagementResult(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["status"], name="engagement_status"),
-            models.Index(fields=["-score"], name="engagement_score"),
-            models.Index(fields=["last_activity_on"], name="engagement_last_activity"),
+            # Sorts of the customer list, with its tie-break (customer id, descending): a
+            # page is read from the index in order, without sorting the tied rows.
+            models.Index(fields=["-score", "-customer"], name="engagement_score"),
+            models.Index(fields=["last_activity_on", "customer"], name="engagement_last_activity"),
             models.Index(
                 fields=["status"],
                 condition=models.Q(reactivated=True),
                 name="engagement_reactivated",
+            ),
+            # The customer list walks customers in its order and asks each one's result
+            # (status, type and reactivated filters): answered from this index alone.
+            models.Index(
+                fields=["customer", "status", "reactivated", *(f"type_{t}" for t in CustomerType)],
+                name="engagement_list_filters",
             ),
         ] + [
             models.Index(
