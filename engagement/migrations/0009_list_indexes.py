@@ -11,47 +11,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0007_interaction_figures_index'),
-        ('engagement', '0008_predictions'),
+        ("customers", "0007_interaction_figures_index"),
+        ("engagement", "0008_predictions"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='customerprediction',
-            name='prediction_p_alive',
+            model_name="customerprediction",
+            name="prediction_p_alive",
         ),
         migrations.RemoveIndex(
-            model_name='customerprediction',
-            name='prediction_clv',
+            model_name="customerprediction",
+            name="prediction_clv",
         ),
         migrations.RemoveIndex(
-            model_name='engagementresult',
-            name='engagement_score',
+            model_name="engagementresult",
+            name="engagement_score",
         ),
         migrations.RemoveIndex(
-            model_name='engagementresult',
-            name='engagement_last_activity',
+            model_name="engagementresult",
+            name="engagement_last_activity",
         ),
         migrations.AddIndex(
-            model_name='customerprediction',
-            index=models.Index(fields=['p_alive', 'customer'], name='prediction_p_alive'),
+            model_name="customerprediction",
+            index=models.Index(fields=["p_alive", "customer"], name="prediction_p_alive"),
         ),
         migrations.AddIndex(
-            model_name='customerprediction',
-            index=models.Index(fields=['predicted_clv_365', 'customer'], name='prediction_clv'),
+            model_name="customerprediction",
+            index=models.Index(fields=["predicted_clv_365", "customer"], name="prediction_clv"),
         ),
         migrations.AddIndex(
-            model_name='engagementresult',
-            index=models.Index(fields=['-score', '-customer'], name='engagement_score'),
+            model_name="engagementresult",
+            index=models.Index(fields=["-score", "-customer"], name="engagement_score"),
         ),
         migrations.AddIndex(
-            model_name='engagementresult',
-            index=models.Index(fields=['last_activity_on', 'customer'], name='engagement_last_activity'),
+            model_name="engagementresult",
+            index=models.Index(
+                fields=["last_activity_on", "customer"], name="engagement_last_activity"
+            ),
         ),
         migrations.AddIndex(
-            model_name='engagementresult',
-            index=models.Index(fields=['customer', 'status', 'reactivated', 'type_recent_buyer', 'type_loyal', 'type_support', 'type_product_subscriber', 'type_service_subscriber', 'type_contact'], name='engagement_list_filters'),
+            model_name="engagementresult",
+            index=models.Index(
+                fields=[
+                    "customer",
+                    "status",
+                    "reactivated",
+                    "type_recent_buyer",
+                    "type_loyal",
+                    "type_support",
+                    "type_product_subscriber",
+                    "type_service_subscriber",
+                    "type_contact",
+                ],
+                name="engagement_list_filters",
+            ),
         ),
     ]
