@@ -294,12 +294,22 @@ def in_range(alias: str) -> str:
 def _batch_from(rules: Rules, only=None) -> str:
     """Every customer with lo <= id <= hi (and in `only`, ids, when given) as `c`, its
     interaction aggregates as `ia` and its subscription aggregates as `sa`."""
-    wanted = f" AND c.id IN ({', '.join(str(int(pk)) for pk in only)})" if only else ""
+    where = in_range
+    wanted = ""
+    if only:
+        ids = ", ".join(str(int(pk)) for pk in only)
+        wanted = f" AND c.id IN ({ids})"
+
+        # The aggregates read the wanted customers' rows alone: a refresh of scattered ids
+        # (a range of 5,000 ids holding 50 of them) would otherwise aggregate all 5,000.
+        def where(alias: str) -> str:
+            return f"{alias}.customer_id IN ({ids})"
+
     return f"""
         FROM {CUSTOMERS} c
-        LEFT JOIN ({interaction_aggregate_sql(in_range("i"))}) ia
+        LEFT JOIN ({interaction_aggregate_sql(where("i"))}) ia
           ON ia.customer_id = c.id
-        LEFT JOIN ({subscription_aggregate_sql(in_range("s"), rules)}) sa
+        LEFT JOIN ({subscription_aggregate_sql(where("s"), rules)}) sa
           ON sa.customer_id = c.id
         WHERE c.id BETWEEN %(lo)s AND %(hi)s{wanted}
     """

@@ -68,7 +68,11 @@ class CustomerPrediction(models.Model):
     customer = models.OneToOneField(
         "customers.Customer", primary_key=True, on_delete=models.CASCADE, related_name="prediction"
     )
-    fit = models.ForeignKey(PredictionFit, on_delete=models.PROTECT, related_name="+")
+    # Not indexed: nothing looks predictions up by fit, and every fit rewrites every row, so
+    # an index on it would be a million entries rewritten nightly for nothing.
+    fit = models.ForeignKey(
+        PredictionFit, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     as_of = models.DateField()
     # The summary: repeat purchase days, days first -> last purchase day, days first -> as_of,
     # mean repeat purchase day total (empty without a repeat).

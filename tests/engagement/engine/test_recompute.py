@@ -17,6 +17,7 @@ from engagement.engine.recompute import engagement_preview, engagement_recompute
 from engagement.engine.rule_sets import rule_set_ensure
 from engagement.engine.rules import Rules
 from engagement.models import EngagementResult, StatusHistory, TypeChange
+from tests.engagement.snapshots import clear_engagement, varied_base
 from tests.factories import CustomerFactory, InteractionFactory, ProductFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
@@ -235,6 +236,30 @@ def test_partial_recompute_touches_only_the_given_customers():
     summary = engagement_recompute(as_of=D, customer_ids=[a.pk])
     assert summary.customers == 1
     assert (stored(a).status, stored(b).status) == ("active", "at_risk")
+
+
+def test_partial_recompute_of_scattered_customers_stores_what_a_full_one_does(django_user_model):
+    # Every seventh customer of a base, as a refresh of changed customers asks: each one's
+    # figures are its own (purchases, support, subscriptions), not its neighbours'.
+    owner = django_user_model.objects.create_user("owner")
+    base = varied_base(60, owner=owner, today=D)
+    product = ProductFactory(kind="service")
+    for c in base[::5]:
+        SubscriptionFactory(customer=c, product=product, started_at=D - dt.timedelta(days=90))
+    scattered = [c.pk for c in base[::7]]
+    # RFM scores are ranked across the whole base, by a full run alone: not compared.
+    fields = [f.attname for f in EngagementResult._meta.concrete_fields]
+    fields = [f for f in fields if f not in ("r_score", "f_score", "m_score", "computed_at")]
+
+    def results():
+        return list(EngagementResult.objects.order_by("pk").values_list(*fields))
+
+    engagement_recompute(as_of=D, customer_ids=scattered, batch_size=100)
+    partial = results()
+    clear_engagement()
+    engagement_recompute(as_of=D)
+    assert [row[0] for row in partial] == scattered
+    assert partial == [row for row in results() if row[0] in set(scattered)]
 
 
 def test_two_recomputes_cannot_interleave():
