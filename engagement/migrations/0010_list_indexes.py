@@ -13,7 +13,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("customers", "0007_interaction_figures_index"),
-        ("engagement", "0008_predictions"),
+        ("engagement", "0009_prediction_fit_unindexed"),
     ]
 
     operations = [
