@@ -75,8 +75,10 @@ def ordered_ids(queryset, start: int, stop: int) -> list:
 
 
 def _concatenated(first, second, start: int, stop: int) -> list:
-    """Rows start to stop of `first` then `second`, as a UNION ALL: both databases read the
-    second only when the first runs out before `stop` (the LIMIT stops them)."""
+    """Rows start to stop of `first` then `second`, as a UNION ALL without an ORDER BY: both
+    databases return its parts in turn and read the second only when the first runs out
+    before `stop`. Each part has its own LIMIT, which keeps PostgreSQL from running them
+    side by side (a Parallel Append needs a part it can split, and a LIMIT cannot be)."""
     parts, params = [], []
     for part in (first, second):
         try:
