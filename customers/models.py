@@ -275,8 +275,11 @@ class Interaction(models.Model):
     class Meta:
         ordering = ["-occurred_at", "-id"]
         constraints = [
+            # The external id first: a feed's ids mostly rise (invoice and event numbers), so a
+            # batch's new keys land on the index's last pages, where (customer, external_id)
+            # put every row of a batch on a page of its own. The same pairs are unique.
             models.UniqueConstraint(
-                fields=["customer", "external_id"],
+                fields=["external_id", "customer"],
                 condition=~Q(external_id=""),
                 name="interaction_external_id_unique_per_customer",
                 violation_error_message=(

@@ -609,6 +609,9 @@ def _write_new(records: list[tuple]) -> tuple[int, int]:
                 continue
             seen.add(key)
         to_create.append(record)
+    # In customer order: the customer-led indexes then take the batch in key order, each page
+    # visited once while it is in the cache (ids follow; the order of a batch carries nothing).
+    to_create.sort(key=lambda record: record[_CUSTOMER])
     _insert_interactions(to_create)
     if to_create:
         events.send_on_commit(

@@ -48,6 +48,11 @@ NO_PURCHASE_REASON = "no purchase yet"
 # Log-parameter bounds: wide enough for any sane data in days (alpha up to ~3e6 days), narrow
 # enough that exp() of them cannot overflow anything downstream.
 LOG_BOUNDS = (-15.0, 15.0)
+# BG/NBD's a and b may run to the top of the range together (a / (a + b) held): the data
+# show no difference between customers in how likely they are to stop after a purchase,
+# and the likelihood is highest in the limit where the beta mixing is a single probability.
+# At exp(15) that limit is reached to about a millionth: a fit, not a failure.
+_OPEN_ABOVE = frozenset({"a", "b"})
 
 
 # --- per-customer summary ------------------------------------------------------------------------
@@ -337,7 +342,15 @@ def _outcome(result, names) -> tuple[np.ndarray, float, bool, str]:
         for name, value in zip(names, theta, strict=True)
         if not low + 1e-6 < value < high - 1e-6
     ]
-    if at_bound:
+    limit = [name for name in at_bound if name in _OPEN_ABOVE and theta[names.index(name)] > 0]
+    if at_bound and at_bound == limit and converged:
+        a, b = np.exp(theta[names.index("a")]), np.exp(theta[names.index("b")])
+        message = (
+            f"every customer stops after a purchase with the same probability, "
+            f"{a / (a + b):.3g} ({' and '.join(limit)} at the top of the range: the limit "
+            f"of the model where customers do not differ in that; {message})"
+        )
+    elif at_bound:
         converged = False
         message = f"{', '.join(at_bound)} at the edge of its range ({message})"
     return theta, float(result.fun), converged, message

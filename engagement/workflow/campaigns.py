@@ -259,4 +259,3 @@ def campaign_report(campaign: Campaign) -> CampaignReport:
         steps_closed=steps["closed"],
         matures_on=campaign.started_on + dt.timedelta(days=campaign.outcome_window_days),
     )
-

@@ -5,10 +5,11 @@ Fills a scratch database (SQLite: /tmp/crm_bench.sqlite3; PostgreSQL: database c
 the DATABASE_URL server; --scratch names another file or database, so two checkouts can
 bench at once), migrates it, generates histories with set-based SQL, then times (a) the
 first full recompute, (b) the floor: one raw SQL aggregate reading the same per-customer
-figures, and (c) a rerun of the recompute (the nightly case: nothing moves); (b) and (c)
-alternate R times, medians reported, wall and CPU seconds. Prints one JSON line. The
-scratch run is a child process pointed at the scratch database, so the configured database
-is never touched.
+figures, and (c) a rerun of the recompute (same day: nothing moves); (b) and (c)
+alternate R times, medians reported, wall and CPU seconds; then (d) the nightly case, the
+recompute a day later (every day count moves, some statuses and scores too). Prints one
+JSON line. The scratch run is a child process pointed at the scratch database, so the
+configured database is never touched.
 
 `--workers 1,2`: then the same full recompute fanned out (engagement.tasks.recompute_all with
 a broker) over that many `celery worker` processes on a queue of the bench's own, each from
@@ -16,6 +17,7 @@ empty results like (a); reports the whole run, its chunk phase, its finish (RFM,
 rules) and every chunk's time and worker.
 """
 
+import datetime as dt
 import json
 import os
 import random
@@ -189,6 +191,10 @@ class Command(BaseCommand):
             reruns.append(self.timed(lambda: engagement_recompute(as_of=today)))
         floor_s, floor_cpu = median(floors)
         rerun_s, rerun_cpu = median(reruns)
+        # The real nightly case: a day later, every day count moves and some statuses do.
+        next_s, next_cpu = self.timed(
+            lambda: engagement_recompute(as_of=today + dt.timedelta(days=1))
+        )
 
         ids = random.Random(1).sample(range(1, customers + 1), min(50, customers))
         timings = []
@@ -206,11 +212,14 @@ class Command(BaseCommand):
             "ratio": round(recompute_s / floor_s, 2) if floor_s else None,
             "rerun_s": round(rerun_s, 2),
             "rerun_ratio": round(rerun_s / floor_s, 2) if floor_s else None,
+            "next_day_s": round(next_s, 2),
+            "next_day_ratio": round(next_s / floor_s, 2) if floor_s else None,
             # CPU seconds of this process and its database server process (PostgreSQL's
             # parallel workers not counted): steadier than wall time on a shared machine.
             "cpu_s": {
                 "recompute": round(recompute_cpu, 2),
                 "rerun": round(rerun_cpu, 2),
+                "next_day": round(next_cpu, 2),
                 "floor": round(floor_cpu, 2),
             },
             "cpu_ratio": round(recompute_cpu / floor_cpu, 2) if floor_cpu else None,

@@ -6,6 +6,7 @@ parameters; the CDNOW reproduction is in test_prediction_cdnow.py.
 """
 
 import datetime as dt
+from pathlib import Path
 
 import mpmath as mp
 import numpy as np
@@ -16,6 +17,7 @@ from engagement.engine import prediction as P
 from engagement.engine.prediction import BgNbd, GammaGamma, Summary
 
 mp.mp.dps = 50
+DATA = Path(__file__).parents[2] / "data"
 D = dt.date(2025, 6, 30)
 
 
@@ -128,6 +130,28 @@ def test_fit_without_any_repeat_reports_no_convergence_with_finite_parameters():
     assert not fit.converged
     assert "edge of its range" in fit.message
     assert all(np.isfinite([fit.r, fit.alpha, fit.a, fit.b]))
+
+
+def test_fit_where_customers_do_not_differ_in_dropping_out_is_that_limit():
+    # A demo base's steady buyers: the likelihood grows as a and b grow together (a / (a + b)
+    # held), up to the top of the range: one stopping probability for everyone, a fit.
+    rows = np.loadtxt(DATA / "bg_nbd_same_dropout.csv", delimiter=",", skiprows=1)
+    x, t_x, T = rows.T
+    fit = P.fit_bg_nbd(x, t_x, T)
+    assert fit.converged
+    assert "same probability" in fit.message
+    assert max(fit.a, fit.b) > 1e6
+    stop = fit.a / (fit.a + fit.b)
+    assert 0.01 < stop < 0.2
+    # The limit beats the same stopping probability spread over customers (smaller a and b).
+    spread = P.BgNbd(r=fit.r, alpha=fit.alpha, a=stop * 50, b=(1 - stop) * 50)
+    assert P.bg_nbd_log_likelihood(fit, x, t_x, T).sum() > (
+        P.bg_nbd_log_likelihood(spread, x, t_x, T).sum()
+    )
+    alive = P.p_alive(fit, x, t_x, T)
+    later = P.expected_purchases(fit, 365, x, t_x, T)
+    assert np.all((alive >= 0) & (alive <= 1))
+    assert np.all(np.isfinite(later) & (later >= 0))
 
 
 def test_bad_input_is_refused():
