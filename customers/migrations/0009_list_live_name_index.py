@@ -26,6 +26,6 @@ def drop_index(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("customers", "0007_interaction_figures_index")]
+    dependencies = [("customers", "0008_interaction_external_id_key_order")]
 
     operations = [migrations.RunPython(create_index, drop_index, elidable=False)]
