@@ -34,7 +34,7 @@ def drop_cover(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("customers", "0008_list_live_name_index"),
+        ("customers", "0007_interaction_figures_index"),
         ("engagement", "0009_prediction_fit_unindexed"),
     ]
 
