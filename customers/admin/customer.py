@@ -45,6 +45,26 @@ from .paging import CappedChangeList, CappedCountPaginator, page_number
 
 LATEST_INTERACTIONS = 20
 
+# What the list's columns show (list_display, the archived column, the log link's owner
+# check): a page reads these, not the customer's search texts and the dozens of figures
+# of its engagement result. A column that shows another field must add it here, or each
+# row loads it with a query of its own (the list's query-count tests would fail).
+LIST_FIELDS = [
+    "name",
+    "kind",
+    "owner__username",
+    "country",
+    "industry",
+    "archived_at",
+    "engagement__status",
+    "engagement__reactivated",
+    *(f"engagement__{field}" for field in EngagementResult.TYPE_FIELDS.values()),
+    "engagement__score",
+    "engagement__last_activity_on",
+    "prediction__p_alive",
+    "prediction__predicted_clv_365",
+]
+
 
 def _engagement(customer) -> EngagementResult | None:
     # Joined by get_queryset(); missing until the first recompute.
@@ -259,7 +279,7 @@ class CustomerAdmin(
             orphans=orphans,
             allow_empty_first_page=allow_empty_first_page,
             page=page_number(request),
-            fetch=lambda ids: self.get_queryset(request).filter(pk__in=ids),
+            fetch=lambda ids: self.get_queryset(request).filter(pk__in=ids).only(*LIST_FIELDS),
         )
 
     def get_search_results(self, request, queryset, search_term):

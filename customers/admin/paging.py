@@ -7,10 +7,19 @@ CappedCountPaginator reads, in one query, the ids from the page's first row up t
 count cap ("more than 1,000 customers" on page 1): their number is the count, the first
 of them are the page, and the rows skipped by the OFFSET are index entries, not joined
 rows. The page's rows are then read by id, with their joins.
+
+A list sorted by a column of a related row (engagement score, P(alive): a LEFT JOIN) is
+read as the rows that have a value, in the column's index order, then the rows without
+one (no related row, or an empty column) in the tie-break order: NULLs come last either
+way. As one ORDER BY over the LEFT JOIN, the database joins and sorts every customer.
 """
 
 from django.contrib.admin.views.main import PAGE_VAR, ChangeList
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
+from django.db import connections
+from django.db.models import F, OrderBy
+from django.db.models.constants import LOOKUP_SEP
 from django.utils.functional import cached_property
 
 # A page counts the rows up to this many pages past its own first row ("more than 1,000
@@ -28,6 +37,62 @@ def page_number(request) -> int:
         return min(max(int(request.GET.get(PAGE_VAR, 1)), 1), MAX_PAGE)
     except ValueError:
         return 1
+
+
+def _related_sort(queryset) -> tuple[str, bool] | None:
+    """(path, descending) when the first sort key is a column across a relation."""
+    order_by = queryset.query.order_by
+    if not order_by:
+        return None
+    first = order_by[0]
+    if isinstance(first, str):
+        path, descending = first.removeprefix("-"), first.startswith("-")
+    elif isinstance(first, OrderBy) and isinstance(first.expression, F):
+        path, descending = first.expression.name, first.descending
+    else:
+        return None
+    return (path, descending) if LOOKUP_SEP in path else None
+
+
+def ordered_ids(queryset, start: int, stop: int) -> list:
+    """The ids of queryset[start:stop], in its order, in one query."""
+    ids = queryset.values_list("pk", flat=True)
+    sort = _related_sort(queryset)
+    if sort is None:
+        return list(ids[start:stop])
+    path, descending = sort
+    rest = list(queryset.query.order_by[1:])
+    if rest == ["-pk"]:
+        # Django's tie-break, taken in the sort's direction: one index (column, id) then
+        # serves both directions without sorting the tied rows.
+        rest = ["-pk" if descending else "pk"]
+    # Without NULLs the plain order is the same and matches the column's index.
+    valued = ids.filter(**{f"{path}__isnull": False}).order_by(
+        OrderBy(F(path), descending=descending), *rest
+    )
+    valueless = ids.filter(**{f"{path}__isnull": True}).order_by(*rest)
+    return _concatenated(valued[:stop], valueless[:stop], start, stop)
+
+
+def _concatenated(first, second, start: int, stop: int) -> list:
+    """Rows start to stop of `first` then `second`, as a UNION ALL without an ORDER BY: both
+    databases return its parts in turn and read the second only when the first runs out
+    before `stop`. Each part has its own LIMIT, which keeps PostgreSQL from running them
+    side by side (a Parallel Append needs a part it can split, and a LIMIT cannot be)."""
+    parts, params = [], []
+    for part in (first, second):
+        try:
+            sql, part_params = part.query.get_compiler(using=part.db).as_sql()
+        except EmptyResultSet:
+            continue
+        parts.append(f"SELECT * FROM ({sql}) AS part{len(parts)}")
+        params.extend(part_params)
+    if not parts:
+        return []
+    sql = f"{' UNION ALL '.join(parts)} LIMIT {int(stop - start)} OFFSET {int(start)}"
+    with connections[first.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 class CappedCountPaginator(Paginator):
@@ -51,7 +116,7 @@ class CappedCountPaginator(Paginator):
         if isinstance(queryset, list):
             return len(queryset)
         bottom = (self.asked - 1) * self.per_page
-        self._window = list(queryset.values_list("pk", flat=True)[bottom : self.cap + 1])
+        self._window = ordered_ids(queryset, bottom, self.cap + 1)
         if self._window or not bottom:
             return bottom + len(self._window)
         # Past the last row: the real count, so the admin can say the page does not exist.
@@ -72,7 +137,7 @@ class CappedCountPaginator(Paginator):
         if number == self.asked and self._window is not None:
             ids = self._window[: top - bottom]
         else:
-            ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+            ids = ordered_ids(self.object_list, bottom, top)
         rows = self.fetch(ids) if self.fetch else self.object_list.filter(pk__in=ids)
         by_id = {row.pk: row for row in rows}
         return self._get_page([by_id[pk] for pk in ids if pk in by_id], number, self)

@@ -33,6 +33,25 @@ from django.utils.safestring import SafeString, mark_safe
 _PK_MARK = "__pk__"
 
 
+def _per_value(display):
+    """display(value) computed once per distinct value on a page: a status, a country, a
+    date or a score repeats down the rows, and each formatting asks the active language
+    and its formats again. Values that cannot be keys are formatted every time."""
+    seen = {}
+
+    def cached(value):
+        try:
+            key = (type(value), value)
+            html = seen.get(key)
+        except TypeError:
+            return display(value)
+        if html is None:
+            html = seen[key] = display(value)
+        return html
+
+    return cached
+
+
 def _column(cl, index, name):
     """(CSS classes, render) of one column; render(obj) answers (escaped HTML, nowrap):
     Django adds `nowrap` to date and relation columns, and to cells showing a date."""
@@ -58,11 +77,15 @@ def _column(cl, index, name):
 
             return classes, render
 
+        display = _per_value(
+            lambda value: conditional_escape(display_for_field(value, field, empty))
+        )
+
         def render(obj):
             value = getattr(obj, name)
             if isinstance(value, str) and value.strip() == "":
                 value = ""
-            return conditional_escape(display_for_field(value, field, empty)), nowrap
+            return display(value), nowrap
 
         return classes, render
     if callable(name):
@@ -73,6 +96,9 @@ def _column(cl, index, name):
         attr = None
     column_empty = mark_safe(str(getattr(attr, "empty_value_display", empty)))
     boolean = getattr(attr, "boolean", False)
+    display = _per_value(
+        lambda value: conditional_escape(display_for_value(value, column_empty, boolean))
+    )
 
     def render(obj):
         try:
@@ -85,8 +111,7 @@ def _column(cl, index, name):
             return value, False  # markup made by the column itself (badges, links)
         if isinstance(value, str) and value.strip() == "":
             value = ""
-        html = conditional_escape(display_for_value(value, column_empty, boolean))
-        return html, isinstance(value, (datetime.date, datetime.time))
+        return display(value), isinstance(value, (datetime.date, datetime.time))
 
     return classes, render
 

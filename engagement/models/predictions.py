@@ -91,8 +91,9 @@ class CustomerPrediction(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["p_alive"], name="prediction_p_alive"),
-            models.Index(fields=["predicted_clv_365"], name="prediction_clv"),
+            # With the customer list's tie-break (customer id), like the engagement sorts.
+            models.Index(fields=["p_alive", "customer"], name="prediction_p_alive"),
+            models.Index(fields=["predicted_clv_365", "customer"], name="prediction_clv"),
         ]
         # PostgreSQL also gets (predicted_clv_365 DESC NULLS LAST), made by migration 0007:
         # SQLite cannot index NULLS LAST, and Django cannot declare an index for one vendor.

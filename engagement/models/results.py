@@ -72,17 +72,21 @@ class EngagementResult(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["status"], name="engagement_status"),
-            models.Index(fields=["-score"], name="engagement_score"),
-            models.Index(fields=["last_activity_on"], name="engagement_last_activity"),
+            # Status, reactivated and type filters read customer ids from these indexes
+            # alone (the customer list joins them in its order), not from the rows.
+            models.Index(fields=["status", "customer"], name="engagement_status"),
+            # Sorts of the customer list, with its tie-break (customer id, descending): a
+            # page is read from the index in order, without sorting the tied rows.
+            models.Index(fields=["-score", "-customer"], name="engagement_score"),
+            models.Index(fields=["last_activity_on", "customer"], name="engagement_last_activity"),
             models.Index(
-                fields=["status"],
+                fields=["status", "customer"],
                 condition=models.Q(reactivated=True),
                 name="engagement_reactivated",
             ),
         ] + [
             models.Index(
-                fields=["status"],
+                fields=["status", "customer"],
                 condition=models.Q(**{f: True}),
                 name=f"eng_{f.removeprefix('type_')[:20]}",
             )

@@ -4,9 +4,12 @@ current one are numbered, a page's rows read by id in list order, few queries.""
 import pytest
 from django.core.paginator import EmptyPage
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.admin import paging
 from customers.models import Customer
+from engagement.models.results import EngagementResult
+from engagement.models.rules import RuleSet
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +90,54 @@ def test_a_search_that_fits_one_page_says_its_count(client, crm_admin):
     response = client.get(CHANGELIST, {"q": "zabka"})
     assert [c.name for c in response.context["cl"].result_list] == ["Żabka Polska"]
     assert "1 result" in response.content.decode()
+
+
+def _scored(count, without):
+    """`count` customers with engagement scores (ties included), `without` with none."""
+    rule_set, _ = RuleSet.objects.get_or_create(version=1)
+    customers = [CustomerFactory(name=f"Scored {n:02d}") for n in range(count)]
+    for n, customer in enumerate(customers):
+        EngagementResult.objects.create(
+            customer=customer,
+            rule_set=rule_set,
+            status="active",
+            score=n % 4 * 10,  # four scores, tied in groups
+            as_of=timezone.localdate(),
+            computed_at=timezone.now(),
+        )
+    return customers + [CustomerFactory(name=f"Unscored {n}") for n in range(without)]
+
+
+def _score_order(customers, descending):
+    """The list's order sorted by score: the scored ones by score then id in the sort's
+    direction, then the unscored ones by id in that direction."""
+    scored = [c for c in customers if hasattr(c, "engagement")]
+    unscored = [c for c in customers if not hasattr(c, "engagement")]
+    by_score = sorted(scored, key=lambda c: (c.engagement.score, c.pk), reverse=descending)
+    return [
+        *(c.pk for c in by_score),
+        *(c.pk for c in sorted(unscored, key=lambda c: c.pk, reverse=descending)),
+    ]
+
+
+@pytest.mark.parametrize("descending", [True, False])
+def test_a_sort_by_a_related_column_puts_rows_without_a_value_last(descending):
+    customers = _scored(9, without=3)
+    for customer in customers:
+        customer.refresh_from_db()
+    sign = "-" if descending else ""
+    queryset = Customer.objects.order_by(f"{sign}engagement__score", "-pk")
+    expected = _score_order(customers, descending)
+    paginator = paging.CappedCountPaginator(queryset, 5, page=1)
+    # The third page crosses into the unscored ones.
+    assert [c.pk for n in (1, 2, 3) for c in paginator.page(n)] == expected
+    assert paging.ordered_ids(queryset, 7, 11) == expected[7:11]
+
+
+def test_a_related_sort_costs_the_same_two_queries(django_assert_num_queries):
+    _scored(12, without=2)
+    queryset = Customer.objects.order_by("-engagement__score", "-pk")
+    for page in (1, 3):
+        paginator = paging.CappedCountPaginator(queryset, 5, page=page)
+        with django_assert_num_queries(2):  # the ids (one UNION ALL), then the page's rows
+            assert len(paginator.page(page)) in (5, 4)
