@@ -4,7 +4,7 @@ Three things make a deep page or a broad search slow on 100,000 rows: counting e
 match to number the pages, an OFFSET that builds (joins, reads whole rows) every row it
 skips, and reading the same matches twice (once to count, once for the page).
 CappedCountPaginator reads, in one query, the ids from the page's first row up to the
-count cap ("more than 1,000 customers" on page 1): their number is the count, the first
+count cap ("more than 500 customers" on page 1): their number is the count, the first
 of them are the page, and the rows skipped by the OFFSET are index entries, not joined
 rows. The page's rows are then read by id, with their joins.
 
@@ -22,10 +22,10 @@ from django.db.models import F, OrderBy
 from django.db.models.constants import LOOKUP_SEP
 from django.utils.functional import cached_property
 
-# A page counts the rows up to this many pages past its own first row ("more than 1,000
+# A page counts the rows up to this many pages past its own first row ("more than 500
 # customers" on page 1 of 100): enough to number the pages around it, and a count that
 # stops early (a LIMITed subquery) costs about what reading those pages would.
-PAGES_AHEAD = 10
+PAGES_AHEAD = 5
 # Past any real list, and small enough that its OFFSET fits a bigint: a larger `p` would
 # overflow the query (a 500) instead of being the page that does not exist (`?e=1`).
 MAX_PAGE = 10**9

@@ -53,6 +53,13 @@ LOG_BOUNDS = (-15.0, 15.0)
 # and the likelihood is highest in the limit where the beta mixing is a single probability.
 # At exp(15) that limit is reached to about a millionth: a fit, not a failure.
 _OPEN_ABOVE = frozenset({"a", "b"})
+# Past this a + b the beta's spread of stopping probabilities is under 1% of their mean for
+# any mean above 0.01: the data are heading for that limit.
+_SAME_DROPOUT = 1e4
+# There, a + b near e^15 costs the log-likelihood some precision: the optimiser can stop
+# with a gradient (of the mean log-likelihood per customer) of 1e-5 to 1e-4, a step of 0.01
+# in any log-parameter then changing it by 1e-6 at most: far inside the fit's own error.
+_SAME_DROPOUT_TOLERANCE = 1e-4
 
 
 # --- per-customer summary ------------------------------------------------------------------------
@@ -313,7 +320,7 @@ def _inverse_hessian(objective, theta, data) -> np.ndarray | None:
     return (inverse + inverse.T) / 2  # exactly symmetric, as BFGS requires
 
 
-def _minimize(objective, start, data, names) -> tuple[np.ndarray, float, bool, str]:
+def _minimize(objective, start, data, names, tolerance=None) -> tuple[np.ndarray, float, bool, str]:
     result = minimize(
         objective,
         start,
@@ -323,15 +330,15 @@ def _minimize(objective, start, data, names) -> tuple[np.ndarray, float, bool, s
         bounds=[LOG_BOUNDS] * len(start),
         options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9},
     )
-    return _outcome(result, names)
+    return _outcome(result, names, tolerance)
 
 
-def _outcome(result, names) -> tuple[np.ndarray, float, bool, str]:
+def _outcome(result, names, tolerance=None) -> tuple[np.ndarray, float, bool, str]:
     """(theta, objective, converged, message) of an optimiser's result."""
     theta = result.x
     message = str(result.message).strip()
     finite = bool(np.all(np.isfinite(theta))) and bool(np.isfinite(result.fun))
-    flat = bool(np.all(np.abs(result.jac) < _GRADIENT_TOLERANCE))
+    flat = bool(np.all(np.abs(result.jac) < (tolerance or _GRADIENT_TOLERANCE)))
     converged = finite and (bool(result.success) or flat)
     if finite and not result.success:
         gradient = f"gradient {np.max(np.abs(result.jac)):.2g}"
@@ -343,17 +350,28 @@ def _outcome(result, names) -> tuple[np.ndarray, float, bool, str]:
         if not low + 1e-6 < value < high - 1e-6
     ]
     limit = [name for name in at_bound if name in _OPEN_ABOVE and theta[names.index(name)] > 0]
-    if at_bound and at_bound == limit and converged:
-        a, b = np.exp(theta[names.index("a")]), np.exp(theta[names.index("b")])
-        message = (
-            f"every customer stops after a purchase with the same probability, "
-            f"{a / (a + b):.3g} ({' and '.join(limit)} at the top of the range: the limit "
-            f"of the model where customers do not differ in that; {message})"
-        )
-    elif at_bound:
+    if at_bound and at_bound != limit:
         converged = False
         message = f"{', '.join(at_bound)} at the edge of its range ({message})"
     return theta, float(result.fun), converged, message
+
+
+def _toward_same_dropout(theta) -> bool:
+    """a + b past _SAME_DROPOUT: the beta mixing is all but one stopping probability."""
+    return float(np.logaddexp(theta[2], theta[3])) > np.log(_SAME_DROPOUT)
+
+
+def _same_dropout_theta(limit) -> np.ndarray:
+    """(log r, log alpha, logit of a / (a + b)) -> theta with a + b at the range's top."""
+    top = LOG_BOUNDS[1]
+    log_p, log_q = -np.logaddexp(0.0, -limit[2]), -np.logaddexp(0.0, limit[2])
+    return np.array([limit[0], limit[1], log_p + top, log_q + top])
+
+
+def _same_dropout_objective(limit, data):
+    value, grad = _bg_nbd_objective(_same_dropout_theta(limit), data)
+    p = expit(limit[2])
+    return value, np.array([grad[0], grad[1], grad[2] * (1 - p) - grad[3] * p])
 
 
 def fit_bg_nbd(x, t_x, T) -> BgNbdFit:
@@ -371,7 +389,25 @@ def fit_bg_nbd(x, t_x, T) -> BgNbdFit:
         pick = _subsample(x.size)
         sample = _Data.of(x[pick], t_x[pick], T[pick])
     theta, fun, converged, message = _fit(_bg_nbd_objective, start, data, sample, names)
+    if not converged and _toward_same_dropout(theta):
+        # Stalled on the ridge toward that limit, where the likelihood barely rises: fit the
+        # limit itself (a + b at the range's top; r, alpha and a / (a + b) free).
+        limit = np.array([theta[0], theta[1], theta[2] - theta[3]])
+        limit, fun, converged, message = _minimize(
+            _same_dropout_objective,
+            limit,
+            data,
+            ("r", "alpha", "a / (a + b)"),
+            tolerance=_SAME_DROPOUT_TOLERANCE,
+        )
+        theta = _same_dropout_theta(limit)
     r, alpha, a, b = (float(v) for v in np.exp(theta))
+    if converged and _toward_same_dropout(theta):
+        message = (
+            f"every customer stops after a purchase with the same probability, "
+            f"{a / (a + b):.3g} (a + b = {a + b:.3g}: the model's limit where customers do "
+            f"not differ in that; {message})"
+        )
     return BgNbdFit(
         r=r,
         alpha=alpha,

@@ -154,6 +154,23 @@ def test_fit_where_customers_do_not_differ_in_dropping_out_is_that_limit():
     assert np.all(np.isfinite(later) & (later >= 0))
 
 
+def test_fit_that_stalls_on_the_way_to_that_limit_fits_the_limit():
+    rows = np.loadtxt(DATA / "bg_nbd_same_dropout_stall.csv", delimiter=",", skiprows=1)
+    x, t_x, T = rows.T
+    fit = P.fit_bg_nbd(x, t_x, T)
+    assert fit.converged
+    assert "same probability" in fit.message
+    stop = fit.a / (fit.a + fit.b)
+    # Nothing near it does better: neither another stopping probability nor another r.
+    for other in (
+        P.BgNbd(r=fit.r, alpha=fit.alpha, a=fit.a * 1.05, b=fit.b),
+        P.BgNbd(r=fit.r, alpha=fit.alpha, a=fit.a * 0.95, b=fit.b),
+        P.BgNbd(r=fit.r * 1.02, alpha=fit.alpha, a=fit.a, b=fit.b),
+        P.BgNbd(r=fit.r, alpha=fit.alpha, a=stop * 100, b=(1 - stop) * 100),
+    ):
+        assert P.bg_nbd_log_likelihood(other, x, t_x, T).sum() < fit.log_likelihood
+
+
 def test_bad_input_is_refused():
     with pytest.raises(ValueError, match="t_x <= T"):
         P.fit_bg_nbd([1], [10.0], [5.0])
