@@ -132,14 +132,20 @@ def test_fit_without_any_repeat_reports_no_convergence_with_finite_parameters():
     assert all(np.isfinite([fit.r, fit.alpha, fit.a, fit.b]))
 
 
-def test_fit_where_customers_do_not_differ_in_dropping_out_is_that_limit():
-    # A demo base's steady buyers: the likelihood grows as a and b grow together (a / (a + b)
-    # held), up to the top of the range: one stopping probability for everyone, a fit.
-    rows = np.loadtxt(DATA / "bg_nbd_same_dropout.csv", delimiter=",", skiprows=1)
-    x, t_x, T = rows.T
+def _same_dropout_fit(name):
+    """(fit, x, t_x, T) of a saved summary (tests/data/README.md), fitted and converged on
+    the limit where every customer stops with the same probability."""
+    x, t_x, T = np.loadtxt(DATA / name, delimiter=",", skiprows=1).T
     fit = P.fit_bg_nbd(x, t_x, T)
     assert fit.converged
     assert "same probability" in fit.message
+    return fit, x, t_x, T
+
+
+def test_fit_where_customers_do_not_differ_in_dropping_out_is_that_limit():
+    # A demo base's steady buyers: the likelihood grows as a and b grow together (a / (a + b)
+    # held), up to the top of the range: one stopping probability for everyone, a fit.
+    fit, x, t_x, T = _same_dropout_fit("bg_nbd_same_dropout.csv")
     assert max(fit.a, fit.b) > 1e6
     stop = fit.a / (fit.a + fit.b)
     assert 0.01 < stop < 0.2
@@ -155,11 +161,7 @@ def test_fit_where_customers_do_not_differ_in_dropping_out_is_that_limit():
 
 
 def test_fit_that_stalls_on_the_way_to_that_limit_fits_the_limit():
-    rows = np.loadtxt(DATA / "bg_nbd_same_dropout_stall.csv", delimiter=",", skiprows=1)
-    x, t_x, T = rows.T
-    fit = P.fit_bg_nbd(x, t_x, T)
-    assert fit.converged
-    assert "same probability" in fit.message
+    fit, x, t_x, T = _same_dropout_fit("bg_nbd_same_dropout_stall.csv")
     stop = fit.a / (fit.a + fit.b)
     # Nothing near it does better: neither another stopping probability nor another r.
     for other in (
