@@ -157,14 +157,27 @@ TYPE_CHANGES_FROM_STAGE_SQL = (
     + f") t WHERE {_NEW_FLAG} <> {_OLD_FLAG} "
     f"ORDER BY n.customer_id, CASE WHEN {_NEW_FLAG} THEN 0 ELSE 1 END, t.column2"
 )
-# The results' columns that its indexes hold (list filters and sorts, partial indexes'
-# conditions, the rule set's foreign key). Most nights they stay as they were for most
-# customers (only the day counts and figures move): those rows are written by an UPDATE that
-# sets the other columns alone, which SQLite does without touching any index (an upsert
-# setting every column rewrites each index entry, about three times the work). Correctness
-# does not depend on this list: a column left out of it is still written, only slower.
-_INDEXED = ["status", "reactivated", *TYPE_FIELDS.values(), "score", "last_activity_on"]
-_INDEXED += ["rule_set_id"]
+# Most nights a customer's indexed columns (list filters and sorts, partial indexes'
+# conditions, foreign keys) stay as they were and only the day counts and figures move: those
+# rows are written by an UPDATE that sets the other columns alone, which SQLite does without
+# touching any index (an upsert setting every column rewrites each index entry, about three
+# times the work). Correctness does not depend on this: a column taken for unindexed is still
+# written, only slower.
+
+
+def _indexed_columns() -> list[str]:
+    """The result columns that the model's indexes hold, in the stored columns' order."""
+    meta = EngagementResult._meta
+    names = {field.name for field in meta.concrete_fields if field.db_index}
+    for index in meta.indexes:
+        names.update(name.removeprefix("-") for name in index.fields)
+        if index.condition is not None:
+            names.update(lookup for lookup, _ in index.condition.children)
+    columns = {meta.get_field(name).column for name in names}
+    return [col for col in _COLUMNS[1:] if col in columns]
+
+
+_INDEXED = _indexed_columns()
 _UNINDEXED = [col for col in _COLUMNS[1:] if col not in _INDEXED]
 _SAME_INDEXED = " AND ".join(
     f"(o.{col} = n.{col} OR (o.{col} IS NULL AND n.{col} IS NULL))" for col in _INDEXED

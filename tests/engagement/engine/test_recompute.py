@@ -262,6 +262,21 @@ def test_partial_recompute_of_scattered_customers_stores_what_a_full_one_does(dj
     assert partial == [row for row in results() if row[0] in set(scattered)]
 
 
+def test_a_day_later_the_day_counts_move_where_nothing_indexed_does():
+    # Status, types, score and last activity stay: the row is written by the update of the
+    # other columns alone, and must still say the new day.
+    c = customer()
+    event(c, 3)
+    engagement_recompute(as_of=D)
+    before = stored(c)
+    engagement_recompute(as_of=D + dt.timedelta(days=1))
+    after = stored(c)
+    unmoved = ("status", "score", "last_activity_on", "rule_set_id", "type_recent_buyer")
+    assert [getattr(after, name) for name in unmoved] == [getattr(before, name) for name in unmoved]
+    assert (after.as_of, after.days_since_activity) == (D + dt.timedelta(days=1), 4)
+    assert after.computed_at > before.computed_at
+
+
 def test_two_recomputes_cannot_interleave():
     got = []
     with recompute_lock():
