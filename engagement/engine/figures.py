@@ -294,16 +294,13 @@ def in_range(alias: str) -> str:
 def _batch_from(rules: Rules, only=None) -> str:
     """Every customer with lo <= id <= hi (and in `only`, ids, when given) as `c`, its
     interaction aggregates as `ia` and its subscription aggregates as `sa`."""
-    where = in_range
-    wanted = ""
-    if only:
-        ids = ", ".join(str(int(pk)) for pk in only)
-        wanted = f" AND c.id IN ({ids})"
+    ids = ", ".join(str(int(pk)) for pk in only or ())
+    wanted = f" AND c.id IN ({ids})" if ids else ""
 
+    def where(alias: str) -> str:
         # The aggregates read the wanted customers' rows alone: a refresh of scattered ids
         # (a range of 5,000 ids holding 50 of them) would otherwise aggregate all 5,000.
-        def where(alias: str) -> str:
-            return f"{alias}.customer_id IN ({ids})"
+        return f"{alias}.customer_id IN ({ids})" if ids else in_range(alias)
 
     return f"""
         FROM {CUSTOMERS} c
