@@ -18,6 +18,11 @@ class CrmConfig(AppConfig):
     default = True
 
     def ready(self):
-        from . import tokens
+        from django.db.backends.signals import connection_created
+
+        from . import checkpoints, tokens
 
         tokens.connect()
+        connection_created.connect(
+            checkpoints.on_connection_created, dispatch_uid="sqlite-checkpoints"
+        )

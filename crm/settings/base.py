@@ -75,8 +75,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # dirties about 2,000 interaction index pages (8 MB): the default 2 MB page cache would
     # spill them into the WAL mid-transaction and read them back, hence 64 MB (taken as
     # used). A write by another process empties that cache; memory-mapped reads (up to 1 GB
-    # of the file) then cost no copy. Checkpoints sync the database file, so one every
-    # 10,000 WAL pages (40 MB), not every 1,000 (README, "REST API", "Speed").
+    # of the file) then cost no copy. Checkpoints sync the database file: a thread of each
+    # process takes them outside requests (crm/checkpoints.py); a commit checkpoints only if
+    # the log outgrows it, past 10,000 pages (40 MB), not 1,000 (README, "REST API", "Speed").
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "transaction_mode": "IMMEDIATE",
