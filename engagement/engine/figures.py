@@ -242,30 +242,52 @@ ACT = kinds.activity_sql("i")
 COMM = kinds.communication_activity_sql("i")
 
 
+def _channels_sql() -> str:
+    """How many distinct kinds of activity within the channel window.
+
+    PostgreSQL sorts every customer's rows for a COUNT(DISTINCT ...) per group: at a million
+    customers that sort was 40% of the aggregate. A flag per activity kind, summed, reads the
+    same number without it. SQLite's distinct count is the cheaper of the two there.
+    """
+    recent = "i.occurred_at >= %(channels)s"
+    if connection.vendor != "postgresql":
+        return f"COUNT(DISTINCT i.kind) FILTER (WHERE {ACT} AND {recent})"
+    inbound = f" AND i.direction = '{kinds.INBOUND}'"
+    flags = [(kind, "") for kind in sorted(kinds.ACTIVITY_ANY_DIRECTION)] + [
+        (kind, inbound) for kind in sorted(kinds.ACTIVITY_INBOUND_ONLY)
+    ]
+    return " + ".join(
+        f"(CASE WHEN COUNT(*) FILTER (WHERE {recent} AND i.kind = '{kind}'{extra}) > 0"
+        " THEN 1 ELSE 0 END)"
+        for kind, extra in flags
+    )
+
+
 def interaction_aggregate_sql(where: str) -> str:
     """Per-customer interaction figures; `where` restricts customer_id (e.g. an id range).
 
-    Money is summed in cents (integers) so SQLite's floating point cannot round it.
+    Money is summed in cents (integers) so SQLite's floating point cannot round it. Every
+    figure is an aggregate with a FILTER: a row outside it costs no call of the aggregate
+    (with CASE ... ELSE 0 every row was summed), 12-40% of the aggregate's time.
     """
     return f"""
         SELECT i.customer_id AS customer_id,
-          MAX(CASE WHEN {ACT} THEN i.occurred_at END) AS last_act,
-          MAX(CASE WHEN {ACT} AND i.occurred_at < %(win)s THEN i.occurred_at END) AS prev_act,
-          MIN(CASE WHEN {ACT} AND i.occurred_at >= %(win)s THEN i.occurred_at END) AS first_win,
-          MAX(CASE WHEN i.kind = 'purchase' THEN i.occurred_at END) AS last_purchase,
-          MIN(CASE WHEN i.kind = 'purchase' THEN i.occurred_at END) AS first_purchase,
-          SUM(CASE WHEN i.kind = 'purchase' AND i.occurred_at >= %(loyal)s THEN 1 ELSE 0 END)
+          MAX(i.occurred_at) FILTER (WHERE {ACT}) AS last_act,
+          MAX(i.occurred_at) FILTER (WHERE {ACT} AND i.occurred_at < %(win)s) AS prev_act,
+          MIN(i.occurred_at) FILTER (WHERE {ACT} AND i.occurred_at >= %(win)s) AS first_win,
+          MAX(i.occurred_at) FILTER (WHERE i.kind = 'purchase') AS last_purchase,
+          MIN(i.occurred_at) FILTER (WHERE i.kind = 'purchase') AS first_purchase,
+          COUNT(*) FILTER (WHERE i.kind = 'purchase' AND i.occurred_at >= %(loyal)s)
             AS loyal_purchases,
-          SUM(CASE WHEN i.kind = 'support' AND i.occurred_at >= %(support)s THEN 1 ELSE 0 END)
+          COUNT(*) FILTER (WHERE i.kind = 'support' AND i.occurred_at >= %(support)s)
             AS support_n,
-          SUM(CASE WHEN {COMM} AND i.occurred_at >= %(contact)s THEN 1 ELSE 0 END) AS contact_n,
-          SUM(CASE WHEN {ACT} AND i.occurred_at >= %(year)s THEN 1 ELSE 0 END) AS activity_365,
-          COUNT(DISTINCT CASE WHEN {ACT} AND i.occurred_at >= %(channels)s THEN i.kind END)
-            AS channels_90,
-          SUM(CASE WHEN i.occurred_at >= %(year)s AND i.kind = 'purchase'
-                   THEN ROUND(i.amount * 100)
-                   WHEN i.occurred_at >= %(year)s AND i.kind = 'refund'
-                   THEN -ROUND(i.amount * 100) ELSE 0 END) AS revenue_cents
+          COUNT(*) FILTER (WHERE {COMM} AND i.occurred_at >= %(contact)s) AS contact_n,
+          COUNT(*) FILTER (WHERE {ACT} AND i.occurred_at >= %(year)s) AS activity_365,
+          {_channels_sql()} AS channels_90,
+          COALESCE(SUM(ROUND(i.amount * 100)) FILTER (
+            WHERE i.occurred_at >= %(year)s AND i.kind = 'purchase'), 0)
+          - COALESCE(SUM(ROUND(i.amount * 100)) FILTER (
+            WHERE i.occurred_at >= %(year)s AND i.kind = 'refund'), 0) AS revenue_cents
         FROM {INTERACTIONS} i
         WHERE {where} AND i.occurred_at < %(end)s
         GROUP BY i.customer_id
