@@ -18,6 +18,9 @@ class CrmConfig(AppConfig):
     default = True
 
     def ready(self):
-        from . import tokens
+        from django.contrib import admin
+
+        from . import lockouts, tokens
 
         tokens.connect()
+        lockouts.register(admin.site)
