@@ -4,11 +4,12 @@
 belong to no model (the engagement dashboard, the import and export pages) are mounted by
 its `get_urls`, after django/contrib/auth/admin.py: every view wrapped in `admin_view`.
 Every ModelAdmin it registers (third-party ones too) is made a `GuardedAdmin`: no query
-string crashes a changelist or an add form.
+string crashes a changelist or an add form, and the project's own lists are titled by what
+they hold ("Customers").
 """
 
 from django.contrib import admin
-from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.options import IS_POPUP_VAR, IncorrectLookupParameters
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import connections, models, router
@@ -16,6 +17,7 @@ from django.db.models import F, QuerySet
 from django.urls import include, path, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 
 from crm.params import parse_id
 
@@ -36,6 +38,11 @@ class _GuardedChangeList:
             raise IncorrectLookupParameters(exc) from exc
 
 
+# Apps whose lists sales reps and CSMs work in: titled "Customers", not Django's "Select
+# customer to change".
+_PLAIN_TITLE_APPS = {"customers", "engagement"}
+
+
 class GuardedAdmin:
     """ModelAdmin mixin: bad query parameters never crash its pages.
 
@@ -43,7 +50,17 @@ class GuardedAdmin:
     values from the query string (`?customer=12`); a related field given something that
     is no id (`?customer=abc`) would make its widget look the value up and fail, so such
     a value is left out.
+
+    Being on every ModelAdmin, it also titles the project's own lists (changelist_view).
     """
+
+    def changelist_view(self, request, extra_context=None):
+        # A popup keeps "Select customer": there the user is picking one. A title the
+        # ModelAdmin gives itself ("Interactions of ACME") wins.
+        if self.opts.app_label in _PLAIN_TITLE_APPS and IS_POPUP_VAR not in request.GET:
+            title = capfirst(self.opts.verbose_name_plural)
+            extra_context = {"title": title, **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
 
     def get_changelist(self, request, **kwargs):
         changelist = super().get_changelist(request, **kwargs)

@@ -18,11 +18,13 @@ class CrmConfig(AppConfig):
     default = True
 
     def ready(self):
+        from django.contrib import admin
         from django.db.backends.signals import connection_created
 
-        from . import checkpoints, tokens
+        from . import checkpoints, lockouts, tokens
 
         tokens.connect()
+        lockouts.register(admin.site)
         connection_created.connect(
             checkpoints.on_connection_created, dispatch_uid="sqlite-checkpoints"
         )

@@ -60,6 +60,8 @@ GROUP_PERMISSIONS = {
     )
     | _perms("engagement", ["view"], _RUN_MODELS)
     | _perms("auth", ["view", "add", "change", "delete"], ["user", "group"])
+    # Sign-in lockouts (crm.lockouts): see them, and lift one (deletes its attempts).
+    | _perms("axes", ["view", "delete"], ["accessattempt"])
     | _perms(
         "django_celery_beat",
         ["view", "add", "change", "delete"],

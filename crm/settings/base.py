@@ -132,6 +132,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "crm.signin.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "crm.signin.client_ip"
+# crm.lockouts registers axes' models in the admin itself, with a "Lift the lock" action.
+AXES_ENABLE_ADMIN = False
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("TIME_ZONE", default="UTC")

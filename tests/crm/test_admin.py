@@ -53,3 +53,36 @@ def test_every_admin_page_names_the_product(client, rep):
         assert ">Engagement CRM</a>" in page
         assert "Django administration" not in page
         assert "Django site admin" not in page
+
+
+LISTS = {
+    "customers_customer": "Customers",
+    "customers_interaction": "Interactions",
+    "engagement_alert": "Alerts",
+    "engagement_statushistory": "Status history",
+}
+
+
+@pytest.mark.parametrize("role", ["rep", "cs", "crm_admin"])
+@pytest.mark.parametrize(("list_name", "title"), LISTS.items())
+def test_lists_are_titled_by_what_they_hold(client, request, role, list_name, title):
+    client.force_login(request.getfixturevalue(role))
+    page = client.get(reverse(f"admin:{list_name}_changelist")).content.decode()
+    assert f"<h1>{title}</h1>" in page
+    assert f"<title>{title} | Engagement CRM</title>" in page
+    assert "to change" not in page
+    assert "to view" not in page
+
+
+def test_a_picker_popup_keeps_saying_select(client, rep):
+    client.force_login(rep)
+    page = client.get(reverse("admin:customers_customer_changelist"), {"_popup": "1"})
+    assert "<h1>Select customer</h1>" in page.content.decode()
+
+
+def test_a_list_that_titles_itself_keeps_its_title(client, rep):
+    customer = CustomerFactory(name="ACME")
+    client.force_login(rep)
+    url = reverse("admin:customers_interaction_changelist")
+    page = client.get(url, {"customer__id__exact": customer.pk}).content.decode()
+    assert "<h1>Interactions of ACME</h1>" in page
