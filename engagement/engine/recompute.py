@@ -108,8 +108,14 @@ def stage_insert_sql(rules: Rules, only=None) -> str:
     )
 
 
+# The stored side is read for the batch's ids alone (binds %(lo)s and %(hi)s): the stage has
+# no statistics, and without the range PostgreSQL hashed every stored result once per
+# statement of every batch, a cost growing with the base (quadratic over a whole run).
+_IN_BATCH = "o.customer_id BETWEEN %(lo)s AND %(hi)s"
 # New (n, the stage) against stored (o, none for a first classification).
-_AGAINST_STORED = f"FROM {STAGE} n LEFT JOIN {RESULTS} o ON o.customer_id = n.customer_id"
+_AGAINST_STORED = (
+    f"FROM {STAGE} n LEFT JOIN {RESULTS} o ON o.customer_id = n.customer_id AND {_IN_BATCH}"
+)
 _TYPES_DIFFER = " OR ".join(f"o.{column} <> n.{column}" for column in TYPE_FIELDS.values())
 
 
@@ -185,7 +191,7 @@ _SAME_INDEXED = " AND ".join(
 UPDATE_UNINDEXED_SQL = (
     f"UPDATE {RESULTS} AS o SET "
     + ", ".join(f"{col} = n.{col}" for col in _UNINDEXED)
-    + f" FROM {STAGE} n WHERE o.customer_id = n.customer_id AND {_SAME_INDEXED}"
+    + f" FROM {STAGE} n WHERE o.customer_id = n.customer_id AND {_IN_BATCH} AND {_SAME_INDEXED}"
 )
 # The rest (new customers, or an indexed column moved): one statement for both databases
 # (SQLite >= 3.24 and PostgreSQL speak ON CONFLICT; SQLite needs a WHERE to parse it after a
@@ -194,7 +200,7 @@ UPSERT_FROM_STAGE_SQL = (
     f"INSERT INTO {RESULTS} ({', '.join(_COLUMNS + _NEW_ONLY)}) "
     f"SELECT {', '.join(f'n.{col}' for col in _COLUMNS + _NEW_ONLY)} FROM {STAGE} n "
     f"WHERE NOT EXISTS (SELECT 1 FROM {RESULTS} o WHERE o.customer_id = n.customer_id "
-    f"AND {_SAME_INDEXED}) "
+    f"AND {_IN_BATCH} AND {_SAME_INDEXED}) "
     "ON CONFLICT (customer_id) DO UPDATE SET "
     + ", ".join(f"{col} = excluded.{col}" for col in _COLUMNS[1:])
 )
@@ -309,12 +315,13 @@ def _recompute_batch(lo, hi, wanted, rule_set, rules, as_of, by_status, by_type,
         "rule_set": rule_set.pk,
         "now": connection.ops.adapt_datetimefield_value(timezone.now()),
     }
+    batch = {"lo": lo, "hi": hi}
     customers = changed = 0
     with transaction.atomic(), connection.cursor() as cursor:
         for sql in _stage_sql():
             cursor.execute(sql)
         cursor.execute(stage_insert_sql(rules, sorted(wanted) if wanted else None), params)
-        cursor.execute(COUNTS_SQL)
+        cursor.execute(COUNTS_SQL, batch)
         for old, new, n, c, *per_type in cursor.fetchall():
             customers += n
             changed += c
@@ -330,16 +337,16 @@ def _recompute_batch(lo, hi, wanted, rule_set, rules, as_of, by_status, by_type,
                 ):
                     if count:
                         counter[key] += count
-        cursor.execute(HISTORY_FROM_STAGE_SQL)
-        cursor.execute(TYPE_CHANGES_FROM_STAGE_SQL)
-        _store(cursor)
+        cursor.execute(HISTORY_FROM_STAGE_SQL, batch)
+        cursor.execute(TYPE_CHANGES_FROM_STAGE_SQL, batch)
+        _store(cursor, batch)
     return customers, changed
 
 
-def _store(cursor) -> None:
+def _store(cursor, batch: dict) -> None:
     """The batch's results over the stored ones (last: the history compared them first)."""
-    cursor.execute(UPDATE_UNINDEXED_SQL)
-    cursor.execute(UPSERT_FROM_STAGE_SQL)
+    cursor.execute(UPDATE_UNINDEXED_SQL, batch)
+    cursor.execute(UPSERT_FROM_STAGE_SQL, batch)
 
 
 RFM_SQL = """

@@ -180,11 +180,11 @@ def _crash_on_store(monkeypatch, batch: int):
     """The batch-th batch fails at its last step (the results' upsert), after its history rows."""
     real, calls = recompute._store, []
 
-    def store(cursor):
+    def store(cursor, *args):
         calls.append(1)
         if len(calls) == batch:
             raise RuntimeError("boom")
-        real(cursor)
+        real(cursor, *args)
 
     monkeypatch.setattr(recompute, "_store", store)
 
