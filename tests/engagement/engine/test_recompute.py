@@ -161,6 +161,51 @@ def test_history_rows_for_status_changes_and_type_changes_only():
     ]
 
 
+def _rows_of(model, *fields):
+    return sorted(model.objects.values_list(*fields))
+
+
+def test_a_first_recompute_stores_one_history_row_per_customer_and_a_gain_per_type_held(
+    django_user_model,
+):
+    base = varied_base(12, owner=django_user_model.objects.create_user("owner"), today=D)
+    engagement_recompute(as_of=D, batch_size=5)  # three batches, every row new
+    results = {r.customer_id: r for r in EngagementResult.objects.all()}
+    assert sorted(results) == sorted(c.pk for c in base)
+    assert _rows_of(StatusHistory, "customer_id", "from_status", "to_status", "as_of") == [
+        (pk, "", results[pk].status, D) for pk in sorted(results)
+    ]
+    assert _rows_of(TypeChange, "customer_id", "customer_type", "gained", "as_of") == sorted(
+        (pk, code, True, D) for pk, result in results.items() for code in result.types
+    )
+    assert TypeChange.objects.exists()
+
+
+def test_a_batch_of_new_stored_and_moved_customers_stores_what_a_first_run_does(
+    django_user_model,
+):
+    # One id range holding customers stored and unmoved, stored and moved, and new ones:
+    # each kind is written its own way, and the results are those of a first run.
+    base = varied_base(12, owner=django_user_model.objects.create_user("owner"), today=D)
+    engagement_recompute(as_of=D, customer_ids=[c.pk for c in base[:8]])
+    moved = base[5]  # at risk: last active 36 days ago
+    event(moved, 1, kind="purchase", amount=Decimal("5"))
+    history_before = _rows_of(StatusHistory, "customer_id", "from_status", "to_status")
+    engagement_recompute(as_of=D, customer_ids=[c.pk for c in base])
+    fields = [f.attname for f in EngagementResult._meta.concrete_fields]
+    fields = [f for f in fields if f not in ("r_score", "f_score", "m_score", "computed_at")]
+    mixed = _rows_of(EngagementResult, *fields)
+    new_rows = [
+        row
+        for row in _rows_of(StatusHistory, "customer_id", "from_status", "to_status")
+        if row not in history_before
+    ]
+    assert [pk for pk, *_ in new_rows] == sorted([moved.pk] + [c.pk for c in base[8:]])
+    clear_engagement()
+    engagement_recompute(as_of=D)
+    assert mixed == _rows_of(EngagementResult, *fields)
+
+
 def test_results_record_rule_version_as_of_and_rfm():
     customers = [customer() for _ in range(10)]
     for i, c in enumerate(customers):
