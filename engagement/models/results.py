@@ -111,8 +111,13 @@ class EngagementResult(models.Model):
 class StatusHistory(models.Model):
     """Appended by a recompute whenever a customer's status changes."""
 
+    # Looked up by customer through status_history_customer (customer, as_of): no index of
+    # its own (migration 0012).
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="status_history"
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="status_history",
+        db_index=False,
     )
     from_status = models.CharField(max_length=10, choices=Status.choices, blank=True)
     to_status = models.CharField(max_length=10, choices=Status.choices)
@@ -136,8 +141,12 @@ class StatusHistory(models.Model):
 class TypeChange(models.Model):
     """Appended by a recompute whenever a customer gains or loses a type."""
 
+    # Looked up by customer through type_change_customer (customer, as_of).
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="type_changes"
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="type_changes",
+        db_index=False,
     )
     customer_type = models.CharField(max_length=20, choices=CustomerType.choices)
     gained = models.BooleanField()
