@@ -204,6 +204,13 @@ UPSERT_FROM_STAGE_SQL = (
     "ON CONFLICT (customer_id) DO UPDATE SET "
     + ", ".join(f"{col} = excluded.{col}" for col in _COLUMNS[1:])
 )
+# A batch of customers none of whom has a stored result (a first run): a plain INSERT, with
+# nothing to compare and no conflict to arbitrate per row. A row stored meanwhile would fail
+# the batch with a duplicate key, never be overwritten.
+INSERT_FROM_STAGE_SQL = (
+    f"INSERT INTO {RESULTS} ({', '.join(_COLUMNS + _NEW_ONLY)}) "
+    f"SELECT {', '.join(_COLUMNS + _NEW_ONLY)} FROM {STAGE}"
+)
 
 
 class RecomputeSummary(dict):
@@ -316,7 +323,7 @@ def _recompute_batch(lo, hi, wanted, rule_set, rules, as_of, by_status, by_type,
         "now": connection.ops.adapt_datetimefield_value(timezone.now()),
     }
     batch = {"lo": lo, "hi": hi}
-    customers = changed = 0
+    customers = changed = stored = 0
     with transaction.atomic(), connection.cursor() as cursor:
         for sql in _stage_sql():
             cursor.execute(sql)
@@ -325,6 +332,7 @@ def _recompute_batch(lo, hi, wanted, rule_set, rules, as_of, by_status, by_type,
         for old, new, n, c, *per_type in cursor.fetchall():
             customers += n
             changed += c
+            stored += n if old else 0
             by_status[new] += n
             if old != new:
                 moves[(old, new)] += n
@@ -339,12 +347,16 @@ def _recompute_batch(lo, hi, wanted, rule_set, rules, as_of, by_status, by_type,
                         counter[key] += count
         cursor.execute(HISTORY_FROM_STAGE_SQL, batch)
         cursor.execute(TYPE_CHANGES_FROM_STAGE_SQL, batch)
-        _store(cursor, batch)
+        _store(cursor, batch, first=not stored)
     return customers, changed
 
 
-def _store(cursor, batch: dict) -> None:
-    """The batch's results over the stored ones (last: the history compared them first)."""
+def _store(cursor, batch: dict, first: bool) -> None:
+    """The batch's results over the stored ones (last: the history compared them first);
+    `first`: none of its customers has a stored result."""
+    if first:
+        cursor.execute(INSERT_FROM_STAGE_SQL)
+        return
     cursor.execute(UPDATE_UNINDEXED_SQL, batch)
     cursor.execute(UPSERT_FROM_STAGE_SQL, batch)
 

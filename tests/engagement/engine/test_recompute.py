@@ -225,11 +225,11 @@ def _crash_on_store(monkeypatch, batch: int):
     """The batch-th batch fails at its last step (the results' upsert), after its history rows."""
     real, calls = recompute._store, []
 
-    def store(cursor, *args):
+    def store(cursor, *args, **kwargs):
         calls.append(1)
         if len(calls) == batch:
             raise RuntimeError("boom")
-        real(cursor, *args)
+        real(cursor, *args, **kwargs)
 
     monkeypatch.setattr(recompute, "_store", store)
 
