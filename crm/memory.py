@@ -41,15 +41,16 @@ class PrivatePeak:
         threading.Thread(target=self._sample, name="private-memory-peak", daemon=True).start()
         return self
 
-    def _sample(self) -> None:
-        while not self._stop.wait(self.interval):
-            now = private_mb()
-            if now is not None and (self.mb is None or now > self.mb):
-                self.mb = now
-
-    def stop(self) -> float | None:
-        self._stop.set()
+    def _take(self) -> None:
         now = private_mb()
         if now is not None and (self.mb is None or now > self.mb):
             self.mb = now
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._take()
+
+    def stop(self) -> float | None:
+        self._stop.set()
+        self._take()
         return None if self.mb is None else round(self.mb, 1)

@@ -320,7 +320,9 @@ def _inverse_hessian(objective, theta, data) -> np.ndarray | None:
     return (inverse + inverse.T) / 2  # exactly symmetric, as BFGS requires
 
 
-def _minimize(objective, start, data, names, tolerance=None) -> tuple[np.ndarray, float, bool, str]:
+def _minimize(
+    objective, start, data, names, tolerance=_GRADIENT_TOLERANCE
+) -> tuple[np.ndarray, float, bool, str]:
     result = minimize(
         objective,
         start,
@@ -333,12 +335,12 @@ def _minimize(objective, start, data, names, tolerance=None) -> tuple[np.ndarray
     return _outcome(result, names, tolerance)
 
 
-def _outcome(result, names, tolerance=None) -> tuple[np.ndarray, float, bool, str]:
+def _outcome(result, names, tolerance=_GRADIENT_TOLERANCE) -> tuple[np.ndarray, float, bool, str]:
     """(theta, objective, converged, message) of an optimiser's result."""
     theta = result.x
     message = str(result.message).strip()
     finite = bool(np.all(np.isfinite(theta))) and bool(np.isfinite(result.fun))
-    flat = bool(np.all(np.abs(result.jac) < (tolerance or _GRADIENT_TOLERANCE)))
+    flat = bool(np.all(np.abs(result.jac) < tolerance))
     converged = finite and (bool(result.success) or flat)
     if finite and not result.success:
         gradient = f"gradient {np.max(np.abs(result.jac)):.2g}"

@@ -207,8 +207,8 @@ UPSERT_FROM_STAGE_SQL = (
     + ", ".join(f"{col} = excluded.{col}" for col in _COLUMNS[1:])
 )
 # A batch of customers none of whom has a stored result (a first run): a plain INSERT, with
-# nothing to compare and no conflict to arbitrate per row. A row stored meanwhile would fail
-# the batch with a duplicate key, never be overwritten.
+# nothing to compare and no conflict to arbitrate per row. None is stored meanwhile: every
+# writer of results holds engagement.engine.locks.recompute_lock.
 INSERT_FROM_STAGE_SQL = (
     f"INSERT INTO {RESULTS} ({', '.join(_COLUMNS + _NEW_ONLY)}) "
     f"SELECT {', '.join(_COLUMNS + _NEW_ONLY)} FROM {STAGE}"

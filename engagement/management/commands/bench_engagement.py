@@ -183,8 +183,8 @@ class Command(BaseCommand):
                         pass
 
         # The first recompute classifies everyone (every row new, a history row each); the
-        # reruns are the nightly case (same day, nothing moves). Floor and reruns alternate,
-        # so a busy neighbour slows both alike; medians.
+        # reruns are the same day (nothing moves). Floor and reruns alternate, so a busy
+        # neighbour slows both alike; medians.
         memory = PrivatePeak().start()
         recompute_s, recompute_cpu = self.timed(lambda: engagement_recompute(as_of=today))
         recompute_memory_mb = memory.stop()

@@ -14,7 +14,6 @@ so the peak memory is the fit's alone. The configured database is never touched.
 import datetime as dt
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -26,6 +25,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
+
+from crm.memory import resident_peak_mb
 
 CHILD = "CRM_BENCH_PREDICTIONS_CHILD"
 SQLITE_PATH = "/tmp/crm_bench_predictions.sqlite3"
@@ -198,7 +199,7 @@ def fit() -> dict:
     fitted = predictions_fit(as_of=timezone.localdate())
     return {
         **fitted.timings,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": round(resident_peak_mb(), 1),
         "converged": fitted.converged,
         "repeaters": fitted.repeaters,
         "fitted": {

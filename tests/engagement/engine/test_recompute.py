@@ -165,6 +165,15 @@ def _rows_of(model, *fields):
     return sorted(model.objects.values_list(*fields))
 
 
+# A result's columns that a partial run must store as a full one does: RFM scores are ranked
+# across the whole base by a full run alone, and computed_at is the clock's.
+COMPARED = [
+    f.attname
+    for f in EngagementResult._meta.concrete_fields
+    if f.attname not in ("r_score", "f_score", "m_score", "computed_at")
+]
+
+
 def test_a_first_recompute_stores_one_history_row_per_customer_and_a_gain_per_type_held(
     django_user_model,
 ):
@@ -192,9 +201,7 @@ def test_a_batch_of_new_stored_and_moved_customers_stores_what_a_first_run_does(
     event(moved, 1, kind="purchase", amount=Decimal("5"))
     history_before = _rows_of(StatusHistory, "customer_id", "from_status", "to_status")
     engagement_recompute(as_of=D, customer_ids=[c.pk for c in base])
-    fields = [f.attname for f in EngagementResult._meta.concrete_fields]
-    fields = [f for f in fields if f not in ("r_score", "f_score", "m_score", "computed_at")]
-    mixed = _rows_of(EngagementResult, *fields)
+    mixed = _rows_of(EngagementResult, *COMPARED)
     new_rows = [
         row
         for row in _rows_of(StatusHistory, "customer_id", "from_status", "to_status")
@@ -203,7 +210,7 @@ def test_a_batch_of_new_stored_and_moved_customers_stores_what_a_first_run_does(
     assert [pk for pk, *_ in new_rows] == sorted([moved.pk] + [c.pk for c in base[8:]])
     clear_engagement()
     engagement_recompute(as_of=D)
-    assert mixed == _rows_of(EngagementResult, *fields)
+    assert mixed == _rows_of(EngagementResult, *COMPARED)
 
 
 def test_results_record_rule_version_as_of_and_rfm():
@@ -292,12 +299,9 @@ def test_partial_recompute_of_scattered_customers_stores_what_a_full_one_does(dj
     for c in base[::5]:
         SubscriptionFactory(customer=c, product=product, started_at=D - dt.timedelta(days=90))
     scattered = [c.pk for c in base[::7]]
-    # RFM scores are ranked across the whole base, by a full run alone: not compared.
-    fields = [f.attname for f in EngagementResult._meta.concrete_fields]
-    fields = [f for f in fields if f not in ("r_score", "f_score", "m_score", "computed_at")]
 
     def results():
-        return list(EngagementResult.objects.order_by("pk").values_list(*fields))
+        return list(EngagementResult.objects.order_by("pk").values_list(*COMPARED))
 
     engagement_recompute(as_of=D, customer_ids=scattered, batch_size=100)
     partial = results()
