@@ -7,6 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from customers.models import Interaction, Product, Subscription
@@ -226,6 +227,19 @@ def test_results_record_rule_version_as_of_and_rfm():
     assert (best.r_score, best.f_score, best.m_score) == (5, 5, 5)
     assert (worst.r_score, worst.f_score, worst.m_score) == (1, 1, 1)
     assert sorted(r.f_score for r in results.values()) == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+
+
+def test_a_rule_version_in_use_cannot_be_deleted():
+    # No database constraint stands behind the rule-set column (migration 0014): the ORM's
+    # PROTECT is what keeps the version a result, history or type change names.
+    event(customer(), 5, kind="purchase", amount=Decimal(10))
+    engagement_recompute(as_of=D)
+    version = rule_set_ensure()
+    assert StatusHistory.objects.filter(rule_set=version).exists()
+    assert TypeChange.objects.filter(rule_set=version).exists()
+    with pytest.raises(ProtectedError):
+        version.delete()
+    assert EngagementResult.objects.get().rule_set == version
 
 
 def _crash_on_store(monkeypatch, batch: int):
