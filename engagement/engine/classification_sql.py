@@ -136,7 +136,7 @@ def classified_sql(rules: Rules, figures: str, columns, extra: dict[str, str]) -
         "mrr": mrr_sql(),
         **extra,
     }
-    select = ",\n          ".join(values.get(column, column) for column in columns)
+    select = ",\n          ".join(f"{values.get(column, column)} AS {column}" for column in columns)
     since = _days_to_d("COALESCE(last_activity_on, customer_since)")
     return f"""
         WITH f AS {_materialized()} ({figures}),

@@ -4,8 +4,9 @@ A batch of customer ids is classified and stored in SQL, with no row in Python: 
 the set-based aggregates (engagement.engine.figures.stored_figures_sql), classified by the
 rules restated as SQL expressions (engagement.engine.classification_sql, held equal to the
 reference, classification.classify, by the property-based tests), staged in a session-private
-table. From the stage, in the same transaction: the summary's counts, the status-history and
-type-change rows (new against stored, set-based), then the results: an UPDATE of the
+table beside what is stored for them (one join per batch). From the stage alone, in the same
+transaction: the summary's counts, the status-history and type-change rows (new against
+stored, set-based), then the results: an UPDATE of the
 unindexed columns where nothing indexed moved and one upsert for the rest, or, when none of
 the batch's customers is stored yet (a first run), one plain INSERT. Memory stays flat
 whatever the customer count. Reasons are not stored: the live path words them on read.
@@ -81,22 +82,27 @@ STAGE = "engagement_result_stage"
 
 def _stage_sql() -> list[str]:
     """Make the stage if this session has none, and empty it."""
-    columns = ", ".join(_COLUMNS + _NEW_ONLY)
+    columns = ", ".join(
+        _COLUMNS + _NEW_ONLY + [f"{col} AS {alias}" for alias, col in _STORED_COLUMNS.items()]
+    )
+    flag = f"customer_id IS NULL AS {SAME_INDEXED}"  # a boolean column, to be filled
     if connection.vendor == "postgresql":
         return [
-            f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} AS SELECT {columns} FROM {RESULTS} "
-            "WITH NO DATA",
+            f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} AS SELECT {columns}, {flag} "
+            f"FROM {RESULTS} WITH NO DATA",
             f"TRUNCATE {STAGE}",
         ]
     return [
-        f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} AS SELECT {columns} FROM {RESULTS} WHERE 0",
+        f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} AS SELECT {columns}, {flag} "
+        f"FROM {RESULTS} WHERE 0",
         f"DELETE FROM {STAGE}",
     ]
 
 
 def stage_insert_sql(rules: Rules, only=None) -> str:
-    """Classify every customer with lo <= id <= hi (and in `only`) into the stage. Binds
-    figures.stored_figures_params, %(rule_set)s, %(as_of)s and %(now)s."""
+    """Classify every customer with lo <= id <= hi (and in `only`) into the stage, beside
+    what is stored for them. Binds figures.stored_figures_params, %(rule_set)s, %(as_of)s,
+    %(now)s, %(lo)s and %(hi)s."""
     extra = {
         "rule_set_id": "%(rule_set)s",
         "as_of": "%(as_of)s",
@@ -105,8 +111,14 @@ def stage_insert_sql(rules: Rules, only=None) -> str:
     }
     columns = _COLUMNS + _NEW_ONLY
     figures = stored_figures_sql(rules, only)
-    return f"INSERT INTO {STAGE} ({', '.join(columns)}) " + classified_sql(
-        rules, figures, columns, extra
+    classified = classified_sql(rules, figures, columns, extra)
+    stored = [f"o.{col}" for col in _STORED_COLUMNS.values()]
+    return (
+        f"INSERT INTO {STAGE} ({', '.join(columns + list(_STORED_COLUMNS))}, {SAME_INDEXED}) "
+        f"SELECT {', '.join(f'n.{col}' for col in columns)}, {', '.join(stored)}, "
+        f"COALESCE(o.customer_id IS NOT NULL AND {_SAME_INDEXED}, FALSE) "
+        f"FROM ({classified}) n "
+        f"LEFT JOIN {RESULTS} o ON o.customer_id = n.customer_id AND {_IN_BATCH}"
     )
 
 
@@ -114,11 +126,17 @@ def stage_insert_sql(rules: Rules, only=None) -> str:
 # no statistics, and without the range PostgreSQL hashed every stored result once per
 # statement of every batch, a cost growing with the base (quadratic over a whole run).
 _IN_BATCH = "o.customer_id BETWEEN %(lo)s AND %(hi)s"
-# New (n, the stage) against stored (o, none for a first classification).
-_AGAINST_STORED = (
-    f"FROM {STAGE} n LEFT JOIN {RESULTS} o ON o.customer_id = n.customer_id AND {_IN_BATCH}"
-)
-_TYPES_DIFFER = " OR ".join(f"o.{column} <> n.{column}" for column in TYPE_FIELDS.values())
+# What is stored for each staged customer (NULL: none), read by the stage's own INSERT, so
+# the counts, the history and type changes and the choice of write below read the stage
+# alone: one join with the stored results per batch where there were four.
+_STORED_COLUMNS = {
+    "o_status": "status",
+    **{f"o_{col}": col for col in EngagementResult.TYPE_FIELDS.values()},
+}
+# True where a customer is stored and none of their indexed columns moves.
+SAME_INDEXED = "same_indexed"
+_TYPES_DIFFER = " OR ".join(f"n.o_{column} <> n.{column}" for column in TYPE_FIELDS.values())
+_NONE_STORED = "n.o_status IS NULL"
 
 
 def _sum(condition: str) -> str:
@@ -127,14 +145,14 @@ def _sum(condition: str) -> str:
 
 # Per (old status, new status): customers, changed ones, and per type: holders, gains, losses.
 COUNTS_SQL = (
-    "SELECT COALESCE(o.status, ''), n.status, COUNT(*), "
-    + _sum(f"o.customer_id IS NULL OR o.status <> n.status OR {_TYPES_DIFFER}")
+    "SELECT COALESCE(n.o_status, ''), n.status, COUNT(*), "
+    + _sum(f"{_NONE_STORED} OR n.o_status <> n.status OR {_TYPES_DIFFER}")
     + "".join(
-        f", {_sum(f'n.{c}')}, {_sum(f'n.{c} AND (o.customer_id IS NULL OR NOT o.{c})')}"
-        f", {_sum(f'o.{c} AND NOT n.{c}')}"
+        f", {_sum(f'n.{c}')}, {_sum(f'n.{c} AND ({_NONE_STORED} OR NOT n.o_{c})')}"
+        f", {_sum(f'n.o_{c} AND NOT n.{c}')}"
         for c in TYPE_FIELDS.values()
     )
-    + f" {_AGAINST_STORED} GROUP BY COALESCE(o.status, ''), n.status"
+    + f" FROM {STAGE} n GROUP BY COALESCE(n.o_status, ''), n.status"
 )
 CHANGE_COLUMNS = {
     "history": ("customer_id", "from_status", "to_status", "as_of", "changed_at", "rule_set_id"),
@@ -142,25 +160,25 @@ CHANGE_COLUMNS = {
 }
 HISTORY_FROM_STAGE_SQL = (
     f"INSERT INTO {StatusHistory._meta.db_table} ({', '.join(CHANGE_COLUMNS['history'])}) "
-    "SELECT n.customer_id, COALESCE(o.status, ''), n.status, n.as_of, n.computed_at, "
-    f"n.rule_set_id {_AGAINST_STORED} "
-    "WHERE o.customer_id IS NULL OR o.status <> n.status ORDER BY n.customer_id"
+    "SELECT n.customer_id, COALESCE(n.o_status, ''), n.status, n.as_of, n.computed_at, "
+    f"n.rule_set_id FROM {STAGE} n "
+    f"WHERE {_NONE_STORED} OR n.o_status <> n.status ORDER BY n.customer_id"
 )
 
 
 def _type_flag(prefix: str) -> str:
-    """The flag of the type named by t.column1, read from `prefix`'s type columns."""
-    whens = " ".join(f"WHEN '{code}' THEN {prefix}.{c}" for code, c in TYPE_FIELDS.items())
+    """The flag of the type named by t.column1, read from the columns `prefix` + type column."""
+    whens = " ".join(f"WHEN '{code}' THEN {prefix}{c}" for code, c in TYPE_FIELDS.items())
     return f"CASE t.column1 {whens} END"
 
 
 # A gain per type held now and not before (nothing stored: not before), a loss per type held
 # before and not now; per customer, gains first, in the types' order.
-_NEW_FLAG, _OLD_FLAG = _type_flag("n"), f"COALESCE({_type_flag('o')}, FALSE)"
+_NEW_FLAG, _OLD_FLAG = _type_flag("n."), f"COALESCE({_type_flag('n.o_')}, FALSE)"
 TYPE_CHANGES_FROM_STAGE_SQL = (
     f"INSERT INTO {TypeChange._meta.db_table} ({', '.join(CHANGE_COLUMNS['types'])}) "
     f"SELECT n.customer_id, t.column1, {_NEW_FLAG}, n.as_of, n.computed_at, n.rule_set_id "
-    f"{_AGAINST_STORED} CROSS JOIN (VALUES "
+    f"FROM {STAGE} n CROSS JOIN (VALUES "
     + ", ".join(f"('{code}', {i})" for i, code in enumerate(TYPE_FIELDS))
     + f") t WHERE {_NEW_FLAG} <> {_OLD_FLAG} "
     f"ORDER BY n.customer_id, CASE WHEN {_NEW_FLAG} THEN 0 ELSE 1 END, t.column2"
@@ -187,13 +205,14 @@ def _indexed_columns() -> list[str]:
 
 _INDEXED = _indexed_columns()
 _UNINDEXED = [col for col in _COLUMNS[1:] if col not in _INDEXED]
+# Read by the stage's INSERT (n: the classified batch, o: the stored results).
 _SAME_INDEXED = " AND ".join(
     f"(o.{col} = n.{col} OR (o.{col} IS NULL AND n.{col} IS NULL))" for col in _INDEXED
 )
 UPDATE_UNINDEXED_SQL = (
     f"UPDATE {RESULTS} AS o SET "
     + ", ".join(f"{col} = n.{col}" for col in _UNINDEXED)
-    + f" FROM {STAGE} n WHERE o.customer_id = n.customer_id AND {_IN_BATCH} AND {_SAME_INDEXED}"
+    + f" FROM {STAGE} n WHERE o.customer_id = n.customer_id AND {_IN_BATCH} AND n.{SAME_INDEXED}"
 )
 # The rest (new customers, or an indexed column moved): one statement for both databases
 # (SQLite >= 3.24 and PostgreSQL speak ON CONFLICT; SQLite needs a WHERE to parse it after a
@@ -201,8 +220,7 @@ UPDATE_UNINDEXED_SQL = (
 UPSERT_FROM_STAGE_SQL = (
     f"INSERT INTO {RESULTS} ({', '.join(_COLUMNS + _NEW_ONLY)}) "
     f"SELECT {', '.join(f'n.{col}' for col in _COLUMNS + _NEW_ONLY)} FROM {STAGE} n "
-    f"WHERE NOT EXISTS (SELECT 1 FROM {RESULTS} o WHERE o.customer_id = n.customer_id "
-    f"AND {_IN_BATCH} AND {_SAME_INDEXED}) "
+    f"WHERE NOT n.{SAME_INDEXED} "
     "ON CONFLICT (customer_id) DO UPDATE SET "
     + ", ".join(f"{col} = excluded.{col}" for col in _COLUMNS[1:])
 )
@@ -330,7 +348,7 @@ def _recompute_batch(lo, hi, wanted, rule_set, rules, as_of, by_status, by_type,
         for sql in _stage_sql():
             cursor.execute(sql)
         cursor.execute(stage_insert_sql(rules, sorted(wanted) if wanted else None), params)
-        cursor.execute(COUNTS_SQL, batch)
+        cursor.execute(COUNTS_SQL)
         for old, new, n, c, *per_type in cursor.fetchall():
             customers += n
             changed += c
@@ -347,20 +365,20 @@ def _recompute_batch(lo, hi, wanted, rule_set, rules, as_of, by_status, by_type,
                 ):
                     if count:
                         counter[key] += count
-        cursor.execute(HISTORY_FROM_STAGE_SQL, batch)
-        cursor.execute(TYPE_CHANGES_FROM_STAGE_SQL, batch)
+        cursor.execute(HISTORY_FROM_STAGE_SQL)
+        cursor.execute(TYPE_CHANGES_FROM_STAGE_SQL)
         _store(cursor, batch, first=not stored)
     return customers, changed
 
 
 def _store(cursor, batch: dict, first: bool) -> None:
-    """The batch's results over the stored ones (last: the history compared them first);
-    `first`: none of its customers has a stored result."""
+    """The batch's results over the stored ones; `first`: none of its customers has a
+    stored result."""
     if first:
         cursor.execute(INSERT_FROM_STAGE_SQL)
         return
     cursor.execute(UPDATE_UNINDEXED_SQL, batch)
-    cursor.execute(UPSERT_FROM_STAGE_SQL, batch)
+    cursor.execute(UPSERT_FROM_STAGE_SQL)
 
 
 RFM_SQL = """
