@@ -8,7 +8,8 @@ table beside what is stored for them (one join per batch). From the stage alone,
 transaction: the summary's counts, the status-history and type-change rows (new against
 stored, set-based), then the results: an UPDATE of the unindexed columns where nothing
 indexed moved and one upsert for the rest, or, when none of the batch's customers is stored
-yet (a first run), one plain INSERT. Memory stays flat whatever the customer count. Reasons are not stored: the live path words them on read.
+yet (a first run), one plain INSERT. Memory stays flat whatever the customer count. Reasons
+are not stored: the live path words them on read.
 
 Each batch is one transaction. A crash leaves finished batches new and unfinished ones as they
 were, never a half-written batch. The whole run holds engagement.engine.locks.recompute_lock,
