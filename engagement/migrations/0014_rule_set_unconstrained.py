@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AlterField(
-            model_name="engagementresult",
+            model_name=model,
             name="rule_set",
             field=models.ForeignKey(
                 db_constraint=False,
@@ -25,27 +25,6 @@ class Migration(migrations.Migration):
                 related_name="+",
                 to="engagement.ruleset",
             ),
-        ),
-        migrations.AlterField(
-            model_name="statushistory",
-            name="rule_set",
-            field=models.ForeignKey(
-                db_constraint=False,
-                db_index=False,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="engagement.ruleset",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="typechange",
-            name="rule_set",
-            field=models.ForeignKey(
-                db_constraint=False,
-                db_index=False,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="engagement.ruleset",
-            ),
-        ),
+        )
+        for model in ("engagementresult", "statushistory", "typechange")
     ]
