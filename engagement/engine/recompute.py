@@ -86,16 +86,11 @@ def _stage_sql() -> list[str]:
         _COLUMNS + _NEW_ONLY + [f"{col} AS {alias}" for alias, col in _STORED_COLUMNS.items()]
     )
     flag = f"customer_id IS NULL AS {SAME_INDEXED}"  # a boolean column, to be filled
-    if connection.vendor == "postgresql":
-        return [
-            f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} AS SELECT {columns}, {flag} "
-            f"FROM {RESULTS} WITH NO DATA",
-            f"TRUNCATE {STAGE}",
-        ]
+    pg = connection.vendor == "postgresql"
     return [
-        f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} AS SELECT {columns}, {flag} "
-        f"FROM {RESULTS} WHERE 0",
-        f"DELETE FROM {STAGE}",
+        f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} AS SELECT {columns}, {flag} FROM {RESULTS} "
+        + ("WITH NO DATA" if pg else "WHERE 0"),
+        f"TRUNCATE {STAGE}" if pg else f"DELETE FROM {STAGE}",
     ]
 
 
@@ -131,7 +126,7 @@ _IN_BATCH = "o.customer_id BETWEEN %(lo)s AND %(hi)s"
 # alone: one join with the stored results per batch where there were four.
 _STORED_COLUMNS = {
     "o_status": "status",
-    **{f"o_{col}": col for col in EngagementResult.TYPE_FIELDS.values()},
+    **{f"o_{col}": col for col in TYPE_FIELDS.values()},
 }
 # True where a customer is stored and none of their indexed columns moves.
 SAME_INDEXED = "same_indexed"

@@ -214,6 +214,21 @@ def test_a_batch_of_new_stored_and_moved_customers_stores_what_a_first_run_does(
     assert mixed == _rows_of(EngagementResult, *COMPARED)
 
 
+def test_a_first_activity_of_a_stored_customer_moves_their_indexed_columns():
+    # Stored with no activity (last_activity_on NULL), then active: the stored row moves to
+    # what a first run writes.
+    quiet = customer(customer_since=ago(400))
+    engagement_recompute(as_of=D)
+    assert stored(quiet).last_activity_on is None
+    event(quiet, 2, kind="purchase", amount=Decimal("5"))
+    engagement_recompute(as_of=D)
+    moved = _rows_of(EngagementResult, *COMPARED)
+    assert stored(quiet).last_activity_on == ago(2)
+    clear_engagement()
+    engagement_recompute(as_of=D)
+    assert moved == _rows_of(EngagementResult, *COMPARED)
+
+
 def test_results_record_rule_version_as_of_and_rfm():
     customers = [customer() for _ in range(10)]
     for i, c in enumerate(customers):
